@@ -1,0 +1,78 @@
+"""The database: one connection per request, migrations, and first-start seeding from data/."""
+
+import sqlite3
+from pathlib import Path
+
+import click
+from flask import current_app, g
+from sqlite_utils import Database
+
+from directory.migrations import migrations
+
+
+def connect(path: str) -> Database:
+    """Open the SQLite file (or ':memory:') with the pragmas every connection needs."""
+    conn = sqlite3.connect(path, check_same_thread=False, timeout=10)
+    conn.row_factory = sqlite3.Row
+    db = Database(conn)
+    if path != ":memory:":
+        conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA busy_timeout=10000")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return db
+
+
+def get_db() -> Database:
+    """The request's database connection, opened on first use."""
+    if "db" not in g:
+        g.db = connect(current_app.config["DATABASE"])
+    return g.db
+
+
+def close_db(_exc: BaseException | None = None) -> None:
+    """Close the request's connection, if one was opened."""
+    db = g.pop("db", None)
+    if db is not None:
+        db.conn.close()
+
+
+def is_seeded(db: Database) -> bool:
+    """True once the schema exists and the gazetteer has been loaded."""
+    return "area" in db.table_names() and db["area"].count > 0
+
+
+def init_db(db: Database, data_dir: Path) -> dict:
+    """Apply pending migrations and, on an empty database, load the shipped data."""
+    migrations.apply(db)
+    if is_seeded(db):
+        return {}
+    from directory.seed import seed
+
+    return seed(db, Path(data_dir))
+
+
+def ensure_database(app) -> None:
+    """Create the database from data/ the first time the app starts."""
+    path = app.config["DATABASE"]
+    if path != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    db = connect(path)
+    try:
+        init_db(db, Path(app.config["DATA_DIR"]))
+    finally:
+        db.conn.close()
+
+
+@click.command("init-db")
+def init_db_command() -> None:
+    """Create the schema and load the shipped data if the database is empty."""
+    db = get_db()
+    counts = init_db(db, Path(current_app.config["DATA_DIR"]))
+    click.echo(f"Database ready at {current_app.config['DATABASE']} {counts or ''}".strip())
+
+
+def init_app(app) -> None:
+    """Register teardown and CLI; create the database on first start."""
+    app.teardown_appcontext(close_db)
+    app.cli.add_command(init_db_command)
+    ensure_database(app)

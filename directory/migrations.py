@@ -1,0 +1,260 @@
+"""Schema of the directory database: HSDS 3.0 tables plus our own, as ordered migrations."""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+migrations = Migrations("directory")
+
+
+@migrations()
+def m001_hsds_core(db: Database) -> None:
+    """HSDS 3.0 core tables, the area gazetteer and the search index tables."""
+    db.executescript(
+        """
+        CREATE TABLE area (
+            code TEXT PRIMARY KEY,          -- 10-digit PSGC, or ISO 3166-1 alpha-2 for countries
+            name TEXT NOT NULL,
+            level TEXT NOT NULL,            -- country | region | province | city | barangay
+            kind TEXT NOT NULL,             -- PSGC level (highly_urbanized_city, municipality, ...)
+            parent_code TEXT,
+            region_code TEXT,
+            province_code TEXT,
+            country_code TEXT NOT NULL,
+            lat REAL,
+            lon REAL,
+            approximate INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX area_parent ON area(parent_code);
+        CREATE INDEX area_level ON area(level);
+        CREATE TABLE area_alias (
+            alias TEXT NOT NULL,            -- normalised (geo.normalize) name people type
+            code TEXT NOT NULL REFERENCES area(code),
+            PRIMARY KEY (alias, code)
+        );
+
+        CREATE TABLE organization (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            alternate_name TEXT,
+            description TEXT NOT NULL DEFAULT '',
+            email TEXT,
+            website TEXT,
+            legal_status TEXT,
+            uri TEXT,
+            parent_organization_id TEXT,
+            last_modified TEXT
+        );
+        CREATE TABLE service (
+            id TEXT PRIMARY KEY,
+            organization_id TEXT NOT NULL REFERENCES organization(id),
+            name TEXT NOT NULL,
+            alternate_name TEXT,
+            description TEXT,
+            url TEXT,
+            email TEXT,
+            status TEXT NOT NULL DEFAULT 'active',
+            interpretation_services TEXT,
+            application_process TEXT,
+            fees_description TEXT,
+            eligibility_description TEXT,
+            minimum_age INTEGER,
+            maximum_age INTEGER,
+            assured_date TEXT,              -- last verification by a person (ISO date)
+            assurer_email TEXT,
+            alert TEXT,
+            last_modified TEXT,
+            -- our profile:
+            kind TEXT,                      -- the source's kind (hotline, residential_centre, ...)
+            gender TEXT,                    -- NULL (any) | female | male
+            free INTEGER,                   -- 1 free, 0 charged, NULL unknown
+            twenty_four_seven INTEGER NOT NULL DEFAULT 0,
+            victim_facing INTEGER NOT NULL DEFAULT 1,
+            source_url TEXT,
+            source_date TEXT,               -- as the source gives it ("2023-10-20", "undated", ...)
+            confidence TEXT,                -- high | medium | low
+            notes TEXT,
+            other_channels TEXT,            -- web forms, chat, SMS keywords, email, as published
+            hours_text TEXT,                -- opening hours as published
+            hours_note TEXT                 -- the part of hours_text that is not in schedule rows
+        );
+        CREATE INDEX service_organization ON service(organization_id);
+        CREATE TABLE location (
+            id TEXT PRIMARY KEY,
+            organization_id TEXT REFERENCES organization(id),
+            name TEXT,
+            location_type TEXT NOT NULL DEFAULT 'physical',
+            description TEXT,
+            latitude REAL,
+            longitude REAL,
+            confidential INTEGER NOT NULL DEFAULT 0,
+            area_code TEXT REFERENCES area(code)
+        );
+        CREATE TABLE address (
+            id TEXT PRIMARY KEY,
+            location_id TEXT NOT NULL REFERENCES location(id),
+            attention TEXT,
+            address_1 TEXT NOT NULL DEFAULT '',
+            address_2 TEXT,
+            city TEXT NOT NULL DEFAULT '',
+            region TEXT,
+            state_province TEXT NOT NULL DEFAULT '',
+            postal_code TEXT NOT NULL DEFAULT '',
+            country TEXT NOT NULL DEFAULT 'PH',
+            address_type TEXT NOT NULL DEFAULT 'physical',
+            area_code TEXT REFERENCES area(code)
+        );
+        CREATE INDEX address_location ON address(location_id);
+        CREATE TABLE service_at_location (
+            id TEXT PRIMARY KEY,
+            service_id TEXT NOT NULL REFERENCES service(id),
+            location_id TEXT NOT NULL REFERENCES location(id),
+            description TEXT
+        );
+        CREATE INDEX sal_service ON service_at_location(service_id);
+        CREATE INDEX sal_location ON service_at_location(location_id);
+        CREATE TABLE phone (
+            id TEXT PRIMARY KEY,
+            service_id TEXT REFERENCES service(id),
+            location_id TEXT REFERENCES location(id),
+            organization_id TEXT REFERENCES organization(id),
+            number TEXT NOT NULL,           -- as published
+            extension TEXT,
+            type TEXT,                      -- HSDS: text | voice | fax | cell | video | pager | textphone
+            description TEXT,
+            e164 TEXT,                      -- +63..., when the number validates
+            short_code TEXT,                -- 163, 1343, 911, ...
+            sms INTEGER NOT NULL DEFAULT 0,
+            sms_body TEXT,                  -- the keyword a text line expects (ENDOSEC ...)
+            valid INTEGER NOT NULL DEFAULT 0,
+            needs_verification INTEGER NOT NULL DEFAULT 0,
+            problem TEXT,                   -- why it needs verification
+            tested_on TEXT,
+            position INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX phone_service ON phone(service_id);
+        CREATE TABLE schedule (
+            id TEXT PRIMARY KEY,
+            service_id TEXT REFERENCES service(id),
+            location_id TEXT REFERENCES location(id),
+            service_at_location_id TEXT REFERENCES service_at_location(id),
+            timezone TEXT,
+            freq TEXT,
+            byday TEXT,
+            opens_at TEXT,
+            closes_at TEXT,
+            description TEXT,
+            notes TEXT
+        );
+        CREATE INDEX schedule_service ON schedule(service_id);
+        CREATE TABLE language (
+            id TEXT PRIMARY KEY,
+            service_id TEXT REFERENCES service(id),
+            location_id TEXT REFERENCES location(id),
+            phone_id TEXT REFERENCES phone(id),
+            name TEXT,
+            code TEXT,
+            note TEXT
+        );
+        CREATE INDEX language_service ON language(service_id);
+        CREATE TABLE service_area (
+            id TEXT PRIMARY KEY,
+            service_id TEXT NOT NULL REFERENCES service(id),
+            name TEXT,
+            description TEXT,
+            extent TEXT,
+            extent_type TEXT,
+            uri TEXT,
+            area_code TEXT REFERENCES area(code)
+        );
+        CREATE INDEX service_area_service ON service_area(service_id);
+        CREATE TABLE taxonomy (
+            id TEXT PRIMARY KEY,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            uri TEXT,
+            version TEXT
+        );
+        CREATE TABLE taxonomy_term (
+            id TEXT PRIMARY KEY,
+            code TEXT UNIQUE,
+            name TEXT NOT NULL,
+            description TEXT NOT NULL DEFAULT '',
+            parent_id TEXT,
+            taxonomy TEXT,
+            taxonomy_id TEXT REFERENCES taxonomy(id),
+            language TEXT,
+            position INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE attribute (
+            id TEXT PRIMARY KEY,
+            link_id TEXT NOT NULL,
+            taxonomy_term_id TEXT NOT NULL REFERENCES taxonomy_term(id),
+            link_type TEXT,
+            link_entity TEXT NOT NULL DEFAULT 'service',
+            value TEXT
+        );
+        CREATE INDEX attribute_link ON attribute(link_id);
+        CREATE INDEX attribute_term ON attribute(taxonomy_term_id);
+        """
+    )
+
+
+@migrations()
+def m002_search_index(db: Database) -> None:
+    """Narrow tables the search runs on, rebuilt from the HSDS tables by search_index."""
+    db.executescript(
+        """
+        CREATE TABLE search_doc (
+            rowid INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL UNIQUE,
+            name_key TEXT NOT NULL,
+            organization_id TEXT,
+            country_code TEXT,
+            scope TEXT NOT NULL,            -- local | provincial | regional | national | international | global
+            scope_rank INTEGER NOT NULL,    -- 0 local ... 3 national, 4 international, 5 global
+            region_code TEXT,
+            area_code TEXT,                 -- the location's area (public precision)
+            minimum_age INTEGER,
+            maximum_age INTEGER,
+            gender TEXT,
+            free INTEGER,
+            twenty_four_seven INTEGER NOT NULL DEFAULT 0,
+            victim_facing INTEGER NOT NULL DEFAULT 1,
+            phone_count INTEGER NOT NULL DEFAULT 0,
+            verified_key TEXT,              -- assured_date, else the source date, for sort=verified
+            lat REAL,                       -- public precision: a confidential location's city point
+            lon REAL
+        );
+        CREATE INDEX search_doc_name ON search_doc(name_key);
+        CREATE INDEX search_doc_verified ON search_doc(verified_key);
+        CREATE TABLE search_area (
+            code TEXT NOT NULL,
+            doc INTEGER NOT NULL,
+            exact INTEGER NOT NULL,         -- 1: served or located exactly here; 0: an ancestor of that
+            PRIMARY KEY (code, exact, doc)
+        ) WITHOUT ROWID;
+        CREATE INDEX search_area_doc ON search_area(doc);
+        CREATE TABLE search_term (
+            code TEXT NOT NULL,
+            doc INTEGER NOT NULL,
+            PRIMARY KEY (code, doc)
+        ) WITHOUT ROWID;
+        CREATE INDEX search_term_doc ON search_term(doc);
+        CREATE TABLE search_language (
+            code TEXT NOT NULL,
+            doc INTEGER NOT NULL,
+            PRIMARY KEY (code, doc)
+        ) WITHOUT ROWID;
+        CREATE INDEX search_language_doc ON search_language(doc);
+        CREATE TABLE search_hours (
+            doc INTEGER NOT NULL,
+            start_minute INTEGER NOT NULL,  -- minutes since Monday 00:00 UTC
+            end_minute INTEGER NOT NULL
+        );
+        CREATE INDEX search_hours_doc ON search_hours(doc);
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            name, organization, description, terms, areas,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        """
+    )

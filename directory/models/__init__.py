@@ -1,0 +1,1 @@
+"""Plain functions over the database, one module per concept."""

@@ -1,0 +1,86 @@
+"""How records read to a person: phone links, open-now labels, how fresh the facts are."""
+
+import re
+from datetime import date, datetime
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+import phonenumbers
+
+from directory import hours
+from directory.zones import service_timezone
+
+
+def phone_view(phone: dict, viewer_country: str = "PH") -> dict:
+    """Display text, tel: and sms: links and warnings for one stored phone row."""
+    dial = phone.get("e164") or re.sub(r"[^0-9*#+]", "", phone.get("short_code") or "") or None
+    shown = phone["number"]
+    if phone.get("e164"):
+        parsed = phonenumbers.parse(phone["e164"])
+        same_country = phonenumbers.region_code_for_number(parsed) == viewer_country
+        fmt = (
+            phonenumbers.PhoneNumberFormat.NATIONAL
+            if same_country
+            else phonenumbers.PhoneNumberFormat.INTERNATIONAL
+        )
+        shown = phonenumbers.format_number(parsed, fmt)
+    elif phone.get("short_code"):
+        shown = phone["short_code"]
+    tel = None
+    if dial and phone.get("type") != "fax":
+        tel = f"tel:{dial}" + (f";ext={phone['extension']}" if phone.get("extension") else "")
+    sms = None
+    if dial and phone.get("sms"):
+        sms = f"sms:{dial}" + (f"?body={quote(phone['sms_body'])}" if phone.get("sms_body") else "")
+    return {
+        "shown": shown,
+        "published": phone["number"],
+        "extension": phone.get("extension"),
+        "type": phone.get("type"),
+        "description": phone.get("description"),
+        "tel": tel,
+        "sms": sms,
+        "sms_body": phone.get("sms_body"),
+        "needs_verification": bool(phone.get("needs_verification")),
+        "problem": phone.get("problem"),
+        "tested_on": phone.get("tested_on"),
+    }
+
+
+def open_status(service: dict, now: datetime) -> hours.OpenStatus:
+    """Open now / closes at / hours unknown, in the service's own timezone."""
+    country = next(
+        (a["area_code"] for a in service.get("service_areas", []) if a.get("area_level") == "country"),
+        "PH",
+    )
+    schedules = service.get("schedules", [])
+    zone = service_timezone(country, next((s.get("timezone") for s in schedules if s.get("timezone")), None))
+    return hours.status_at(schedules, bool(service.get("twenty_four_seven")), now, zone)
+
+
+def source_year(source_date: str | None) -> int | None:
+    """The year a source was published, when its date says."""
+    match = re.search(r"\b(19|20)\d\d\b", source_date or "")
+    return int(match.group(0)) if match else None
+
+
+def verification(service: dict, today: date, stale_after_days: int = 365) -> dict:
+    """How fresh a listing's facts are, in plain words, and whether it may be out of date."""
+    assured = service.get("assured_date")
+    if assured:
+        checked = date.fromisoformat(assured[:10])
+        stale = (today - checked).days > stale_after_days
+        label = f"Verified by a person on {checked.isoformat()}"
+        return {"label": label, "stale": stale, "assured": True}
+    year = source_year(service.get("source_date"))
+    source = service.get("source_date") or "undated"
+    if year:
+        label = f"Unverified since {year} (source dated {source})"
+    else:
+        label = f"Unverified; the source is {source}" if source != "undated" else "Unverified; the source is undated"
+    return {"label": label, "stale": True, "assured": False}
+
+
+def manila_now() -> datetime:
+    """The current time in the directory's home timezone."""
+    return datetime.now(ZoneInfo("Asia/Manila"))

@@ -1,0 +1,1 @@
+"""Blueprints: public pages, the JSON API, error handlers."""

@@ -1,0 +1,55 @@
+"""The JSON API (HSDS API 3.0): the same search parameters as /search, the Page envelope."""
+
+from flask import Blueprint, current_app, jsonify, request, url_for
+
+from directory import hsds, present, search
+from directory.db import get_db
+from directory.models.services import get_service, get_services
+from directory.views.errors import error_response
+
+bp = Blueprint("api", __name__)
+HSDS_VERSION = "3.0"
+
+
+@bp.get("/")
+def root():
+    """API metadata: version, profile and where the OpenAPI document is."""
+    return jsonify(
+        {
+            "version": HSDS_VERSION,
+            "profile": "https://github.com/openreferral/specification (HSDS 3.0) + PH survivor-support profile",
+            "openapi_url": url_for("api.root", _external=True) + "openapi.json",
+        }
+    )
+
+
+@bp.get("/services")
+def services():
+    """Search services; every parameter of /search; a bad one answers 400 naming it."""
+    db = get_db()
+    try:
+        query = search.parse_query(db, request.args, per_page_max=current_app.config["PER_PAGE_MAX"])
+    except search.QueryError as exc:
+        return error_response(400, exc.message, exc.parameter)
+    result = search.search(db, query)
+    now = present.manila_now()
+    contents = [hsds.service(s, extra=hsds.open_now_extra(s, now)) for s in get_services(db, result.service_ids)]
+    return jsonify(
+        hsds.page(
+            contents,
+            result.total,
+            query.page,
+            query.per_page,
+            description=result.description,
+            facets=result.facets,
+        )
+    )
+
+
+@bp.get("/services/<service_id>")
+def service(service_id: str):
+    """One full service."""
+    record = get_service(get_db(), service_id)
+    if record is None:
+        return error_response(404, f"no service with id {service_id[:80]!r}", "id")
+    return jsonify(hsds.service(record, extra=hsds.open_now_extra(record, present.manila_now())))

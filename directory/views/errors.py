@@ -1,0 +1,39 @@
+"""Error pages: HTML for people, the HSDS-style JSON error shape for the API; never a traceback."""
+
+from flask import jsonify, render_template, request
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+
+def wants_json() -> bool:
+    """API paths and clients that prefer JSON get JSON."""
+    if request.path.startswith("/api"):
+        return True
+    best = request.accept_mimetypes.best_match(["application/json", "text/html"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, message: str, parameter: str | None = None):
+    """One error, as JSON or HTML."""
+    if wants_json():
+        body = {"error": {"status": status, "message": message, "parameter": parameter}}
+        return jsonify(body), status
+    return render_template("errors/error.html", status=status, message=message, parameter=parameter), status
+
+
+def handle_http(exc: HTTPException):
+    """Any HTTP error (404, 405, 413, ...)."""
+    return error_response(exc.code or 500, exc.description or exc.name)
+
+
+def handle_unexpected(exc: Exception):
+    """A bug: log it, answer 500 without details."""
+    from flask import current_app
+
+    current_app.logger.exception("unhandled error on %s", request.path)
+    return error_response(500, InternalServerError.description)
+
+
+def init_app(app) -> None:
+    """Register the handlers."""
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(Exception, handle_unexpected)

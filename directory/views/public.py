@@ -1,0 +1,130 @@
+"""Public pages: home, search, service, organisation, hotlines by region, area browser."""
+
+from datetime import date
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from directory import geo, present, search
+from directory.db import get_db
+from directory.models import areas, hotlines, organizations
+from directory.models.services import get_service, get_services
+
+bp = Blueprint("public", __name__)
+
+
+@bp.app_context_processor
+def template_helpers() -> dict:
+    """Functions and values every template may use."""
+    return {
+        "phone_view": present.phone_view,
+        "open_status": lambda s: present.open_status(s, present.manila_now()),
+        "verification": lambda s: present.verification(
+            s, date.today(), current_app.config["STALE_AFTER_DAYS"]
+        ),
+        "quick_exit_url": current_app.config["QUICK_EXIT_URL"],
+    }
+
+
+def _regions(db) -> list:
+    return [geo.get_area(db, r[0]) for r in db.execute(
+        "select code from area where level = 'region' order by name"
+    )]  # fmt: skip
+
+
+def _form_context(db) -> dict:
+    return {
+        "regions": _regions(db),
+        "types": [dict(r) for r in db.execute("select code, name from taxonomy_term order by position")],
+    }
+
+
+@bp.get("/")
+def index():
+    """Urgent national lines above the search form."""
+    db = get_db()
+    return render_template("public/index.html", urgent=hotlines.urgent_lines(db), **_form_context(db))
+
+
+@bp.get("/search")
+def search_page():
+    """Search with filters, facets and pages; a bad parameter answers 400 beside the form."""
+    db = get_db()
+    try:
+        query = search.parse_query(
+            db, request.args, allowed={"lang"}, per_page_max=current_app.config["PER_PAGE_MAX"]
+        )
+    except search.QueryError as exc:
+        return (
+            render_template(
+                "public/search.html", error=exc, result=None, services=[], args=request.args, **_form_context(db)
+            ),
+            400,
+        )
+    result = search.search(db, query)
+    return render_template(
+        "public/search.html",
+        error=None,
+        result=result,
+        services=get_services(db, result.service_ids),
+        args=request.args,
+        **_form_context(db),
+    )
+
+
+@bp.get("/services/<service_id>")
+def service_page(service_id: str):
+    """Everything a referral needs about one service."""
+    service = get_service(get_db(), service_id)
+    if service is None:
+        abort(404)
+    return render_template("public/service.html", service=service)
+
+
+@bp.get("/organizations/<organization_id>")
+def organization_page(organization_id: str):
+    """An organisation and its services."""
+    org = organizations.get_organization(get_db(), organization_id)
+    if org is None:
+        abort(404)
+    return render_template("public/organization.html", org=org)
+
+
+@bp.get("/hotlines")
+def hotlines_page():
+    """Lines serving a region (or province/city): national, regional and local, 24/7 first."""
+    db = get_db()
+    allowed = {"lang"}
+    try:
+        query = search.parse_query(db, request.args, allowed=allowed)
+    except search.QueryError as exc:
+        return render_template("public/hotlines.html", error=exc, groups=None, query=None, regions=_regions(db)), 400
+    if query.area is None and not query.country:
+        query.country = "PH"
+    groups = hotlines.lines_for(db, query)
+    return render_template(
+        "public/hotlines.html", error=None, groups=groups, group_names=hotlines.GROUPS, query=query, regions=_regions(db)
+    )
+
+
+@bp.get("/areas")
+@bp.get("/areas/<code>")
+def areas_page(code: str = "PH"):
+    """Browse region → province → city with the number of services serving each."""
+    page = areas.area_page(get_db(), code)
+    if page is None:
+        abort(404)
+    return render_template("public/areas.html", **page)
+
+
+@bp.app_template_filter("combine_param")
+def combine_param(args: dict, key: str, value: str) -> dict:
+    """Query args with one parameter set (and back to page 1), for facet and sort links."""
+    out = {k: v for k, v in args.items() if k not in (key, "page")}
+    out[key] = value
+    return out
+
+
+@bp.app_template_filter("combine_page")
+def combine_page(args: dict, page: int) -> dict:
+    """Query args for another page."""
+    return {**args, "page": page}
