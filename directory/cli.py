@@ -24,8 +24,12 @@ def main() -> None:
 
 
 @main.command("serve")
-@click.option("--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1")
-@click.option("--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000")
+@click.option(
+    "--host", default=lambda: os.environ.get("HOST", "127.0.0.1"), show_default="127.0.0.1"
+)
+@click.option(
+    "--port", default=lambda: int(os.environ.get("PORT", "5000")), type=int, show_default="5000"
+)
 @click.option("--workers", default=2, type=int, show_default=True, help="gunicorn worker processes")
 @click.option("--debug", is_flag=True, help="Flask's development server with the debugger")
 @with_appcontext

@@ -70,8 +70,10 @@ ISLAND_GROUPS = {
 _SUBMUNICIPALITY_MAX_KM = 15.0
 _ISOLATION_MAX_KM = 150.0
 _FUZZY_MIN_SCORE = 80.0
+_FUZZY_MIN_SCORE_BIG = 75.0
 _FUZZY_MARGIN = 4.0
 _MAX_CHOICES = 10
+_MAX_SUGGESTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -205,26 +207,34 @@ def load_areas(db: Database, data_dir: Path) -> int:
         code = row["alpha2"].strip().upper()
         areas[code] = _area_row(code, row["name"].strip(), "country", "country", None, None, None)
         areas[code]["country_code"] = code
-    with gzip.open(data_dir / "ph_places.csv.gz", "rb") as raw:
-        places = list(csv.DictReader(io.TextIOWrapper(raw, encoding="utf-8", newline="")))
     sources: dict[str, str] = {}
-    for row in places:
-        code, kind = row["psgc"], row["level"]
-        parent = "PH" if row["parent_psgc"] in ("", "0000000000") else row["parent_psgc"]
-        area = _area_row(
-            code,
-            row["name"].strip(),
-            _LEVEL_OF_KIND[kind],
-            kind,
-            parent,
-            row["region_psgc"] or None,
-            row["province_psgc"] or None,
+    with gzip.open(data_dir / "ph_places.csv.gz", "rb") as raw:
+        reader = csv.reader(io.TextIOWrapper(raw, encoding="utf-8", newline=""))
+        at = {column: i for i, column in enumerate(next(reader))}
+        i_code, i_name, i_kind, i_parent = at["psgc"], at["name"], at["level"], at["parent_psgc"]
+        i_region, i_province, i_lat, i_lon = (
+            at["region_psgc"],
+            at["province_psgc"],
+            at["lat"],
+            at["lon"],
         )
-        if row["lat"] and row["lon"]:
-            area["lat"], area["lon"] = float(row["lat"]), float(row["lon"])
-        area["approximate"] = int(row["coord_source"] in _APPROXIMATE_SOURCES)
-        sources[code] = row["coord_source"]
-        areas[code] = area
+        i_source = at["coord_source"]
+        for row in reader:
+            code, kind, parent = row[i_code], row[i_kind], row[i_parent]
+            area = _area_row(
+                code,
+                row[i_name].strip(),
+                _LEVEL_OF_KIND[kind],
+                kind,
+                "PH" if parent in ("", "0000000000") else parent,
+                row[i_region] or None,
+                row[i_province] or None,
+            )
+            if row[i_lat] and row[i_lon]:
+                area["lat"], area["lon"] = float(row[i_lat]), float(row[i_lon])
+            area["approximate"] = int(row[i_source] in _APPROXIMATE_SOURCES)
+            sources[code] = row[i_source]
+            areas[code] = area
     _fix_namesake_points(areas, sources)
     _inherit_points(areas)
 
@@ -248,13 +258,22 @@ def load_areas(db: Database, data_dir: Path) -> int:
         f"ON CONFLICT(code) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in columns if c != "code")
     )
-    with db.conn:
-        db.conn.executemany(upsert, [tuple(a[c] for c in columns) for a in areas.values()])
-        db.conn.execute("DELETE FROM area_alias")
-        db.conn.executemany(
-            "INSERT INTO area_alias (alias, code) VALUES (?, ?)", sorted(aliases)
-        )
-    clear_cache(db)
+    conn = db.conn
+    # one transaction whatever the connection's isolation level: fast, and all or nothing
+    own = not conn.in_transaction
+    if own:
+        conn.execute("BEGIN")
+    try:
+        conn.executemany(upsert, [tuple(a.values()) for a in areas.values()])
+        conn.execute("DELETE FROM area_alias")
+        conn.executemany("INSERT INTO area_alias (alias, code) VALUES (?, ?)", sorted(aliases))
+    except BaseException:
+        if own:
+            conn.execute("ROLLBACK")
+        raise
+    if own:
+        conn.execute("COMMIT")
+    clear_cache()
     return len(areas)
 
 
@@ -287,20 +306,25 @@ def _fix_namesake_points(areas: dict[str, dict], sources: dict[str, str]) -> Non
     The name join picked, e.g., Ermita (Iloilo) for Manila's Ermita district and a hamlet near
     Cotabato for Kabasalan (Zamboanga Sibugay). A Manila district far from Manila, or a town far
     from every other town of its province, is such a case: it gets the province's (or city's)
-    point, marked approximate.
+    point, marked approximate. Districts without a point of their own take the city's, not the
+    region's centroid.
     """
     groups: dict[str, list[dict]] = defaultdict(list)
     for code, area in areas.items():
         if area["level"] == "city" and sources.get(code, "").startswith("geonames"):
             groups[area["province_code"] or area["region_code"]].append(area)
     bad = []
+    for code, area in areas.items():
+        parent = areas.get(area["parent_code"] or "")
+        if area["kind"] != "submunicipality" or not parent or parent["lat"] is None:
+            continue
+        own = sources.get(code, "").startswith("geonames")
+        far = _haversine_km(area["lat"], area["lon"], parent["lat"], parent["lon"])
+        if not own or far > _SUBMUNICIPALITY_MAX_KM:
+            bad.append((area, parent))
     for group in groups.values():
         for area in group:
-            parent = areas.get(area["parent_code"] or "")
-            if area["kind"] == "submunicipality" and parent and parent["lat"] is not None:
-                far = _haversine_km(area["lat"], area["lon"], parent["lat"], parent["lon"])
-                if far > _SUBMUNICIPALITY_MAX_KM:
-                    bad.append((area, parent))
+            if area["kind"] == "submunicipality":
                 continue
             others = [o for o in group if o is not area]
             if others and all(
@@ -350,16 +374,7 @@ def get_area(db: Database, code: str) -> Area | None:
 
 def ancestors(db: Database, code: str) -> list[Area]:
     """The area itself, then its parent, and so on up to its country."""
-    chain: list[Area] = []
-    area = get_area(db, code)
-    while area is not None and len(chain) < 10:
-        chain.append(area)
-        area = get_area(db, area.parent_code) if area.parent_code else None
-    if chain and chain[-1].level != "country":
-        country = get_area(db, chain[-1].country_code)
-        if country is not None and country.code != chain[-1].code:
-            chain.append(country)
-    return chain
+    return _index(db).chain(code)
 
 
 def children(db: Database, code: str) -> list[Area]:
@@ -373,7 +388,7 @@ def children(db: Database, code: str) -> list[Area]:
 def describe(db: Database, area: Area | str) -> str:
     """A display label with its parents: "Lahug, City of Cebu, Region VII (Central Visayas)"."""
     code = area if isinstance(area, str) else area.code
-    chain = [a for a in _index(db).chain(code)]
+    chain = _index(db).chain(code)
     if len(chain) > 1:
         chain = [a for a in chain if a.level != "country"]
     return ", ".join(a.name for a in chain)
@@ -381,8 +396,7 @@ def describe(db: Database, area: Area | str) -> str:
 
 def island_group_regions(name: str) -> list[str]:
     """PSGC region codes of an island group ("Luzon", "Visayas", "Mindanao"); [] otherwise."""
-    key = normalize(name)
-    key = key[4:] if key.startswith("the ") else key
+    key = re.sub(r"^the | island group$| islands$| group$", "", normalize(name))
     return list(ISLAND_GROUPS.get(key, []))
 
 
@@ -392,32 +406,33 @@ def island_group_regions(name: str) -> list[str]:
 class _Index:
     """Everything resolve_area needs, in memory: areas by code, aliases, fuzzy choice lists."""
 
-    def __init__(self, db: Database, fingerprint: tuple) -> None:
-        self.fingerprint = fingerprint
+    def __init__(self, db: Database) -> None:
         rows = db.execute(f"SELECT {_COLUMNS} FROM area").fetchall()
         self.areas: dict[str, Area] = {r[0]: _to_area(r) for r in rows}
         self.aliases: dict[str, list[str]] = defaultdict(list)
-        self.curated: dict[str, set[str]] = defaultdict(set)
         self._derived: dict[str, set[str]] = {}
+        self._curated: dict[str, set[str]] = {}
         for alias, code in db.execute("SELECT alias, code FROM area_alias"):
-            area = self.areas.get(code)
-            if area is None:
-                continue
-            self.aliases[alias].append(code)
-            # most aliases are the plain name; only the rest need the derivation rules
-            if alias not in self.derived(code):
-                self.curated[alias].add(code)
+            if code in self.areas:
+                self.aliases[alias].append(code)
         self.kids: dict[str, list[str]] = defaultdict(list)
         for area in self.areas.values():
             if area.parent_code:
                 self.kids[area.parent_code].append(area.code)
-        # fuzzy choices: the big units first (few), barangays only when those find nothing
-        self.big_keys = [k for k, codes in self.aliases.items() if self._has_big(codes)]
-        self.all_keys = list(self.aliases)
+        # fuzzy choices per level: a restricted resolve only scores its own levels' names
         self.keys_by_level: dict[str, list[str]] = defaultdict(list)
         for key, codes in self.aliases.items():
             for level in {self.areas[c].level for c in codes}:
                 self.keys_by_level[level].append(key)
+
+    def curated(self, alias: str) -> set[str]:
+        """The areas this alias names by the curated table rather than by name rules (cached;
+        only asked when an alias names several areas)."""
+        found = self._curated.get(alias)
+        if found is None:
+            codes = self.aliases.get(alias, ())
+            found = self._curated[alias] = {c for c in codes if alias not in self.derived(c)}
+        return found
 
     def derived(self, code: str) -> set[str]:
         """The aliases the area's name gives by rule (cached)."""
@@ -426,9 +441,6 @@ class _Index:
             area = self.areas[code]
             found = self._derived[code] = name_aliases(area.name, area.level)
         return found
-
-    def _has_big(self, codes: list[str]) -> bool:
-        return any(self.areas[c].level != "barangay" for c in codes)
 
     def chain(self, code: str) -> list[Area]:
         out = []
@@ -454,34 +466,41 @@ class _Index:
         return out
 
 
-_CACHE: OrderedDict[object, tuple[object, _Index]] = OrderedDict()
-_CACHE_SIZE = 8
+_CACHE: OrderedDict[tuple, _Index] = OrderedDict()
+_CACHE_SIZE = 4
 _LOCK = threading.Lock()
 
 
-def _cache_key(db: Database) -> tuple[object, object | None]:
-    path = next((r[2] for r in db.execute("PRAGMA database_list") if r[1] == "main"), "")
-    if path:
-        return ("file", path), None
-    # an in-memory database lives as long as its connection: hold it so its id stays unique
-    return ("memory", id(db.conn)), db.conn
+def _signature(db: Database) -> tuple:
+    """What identifies a gazetteer's content, cheaply (a few b-tree look-ups, no scan).
+
+    Databases loaded from the same files share one index (a test suite makes many), and a reload
+    elsewhere that changes the rows shows at once; other in-place edits need clear_cache().
+    """
+    area_max = db.execute("SELECT max(rowid) FROM area").fetchone()[0]
+    alias_max = db.execute("SELECT max(rowid) FROM area_alias").fetchone()[0]
+    samples = ()
+    if area_max:
+        samples = tuple(
+            db.execute(
+                "SELECT rowid, code, name, parent_code, lat, lon FROM area"
+                " WHERE rowid IN (?, ?, ?)",
+                [1, area_max // 2, area_max],
+            ).fetchall()
+        )
+    return area_max, alias_max, samples
 
 
 def _index(db: Database) -> _Index:
-    key, keep = _cache_key(db)
-    # cheap change check (max rowid is an index look-up), so a reload by another process shows
-    fingerprint = tuple(
-        db.execute(f"SELECT max(rowid) FROM {t}").fetchone()[0] for t in ("area", "area_alias")
-    )
+    signature = _signature(db)
     with _LOCK:
-        hit = _CACHE.get(key)
-        if hit is not None and hit[1].fingerprint == fingerprint:
-            _CACHE.move_to_end(key)
-            return hit[1]
-    index = _Index(db, fingerprint)
+        index = _CACHE.get(signature)
+        if index is not None:
+            _CACHE.move_to_end(signature)
+            return index
+    index = _Index(db)
     with _LOCK:
-        _CACHE[key] = (keep, index)
-        _CACHE.move_to_end(key)
+        _CACHE[signature] = index
         while len(_CACHE) > _CACHE_SIZE:
             _CACHE.popitem(last=False)
     return index
@@ -493,7 +512,7 @@ def clear_cache(db: Database | None = None) -> None:
         if db is None:
             _CACHE.clear()
         else:
-            _CACHE.pop(_cache_key(db)[0], None)
+            _CACHE.pop(_signature(db), None)
 
 
 _HINTS = (
@@ -516,9 +535,10 @@ def resolve_area(db: Database, text: str, levels: Iterable[str] | str | None = N
         raise UnknownPlace(text or "", [], levels=wanted)
     if re.fullmatch(r"\d{10}", raw):
         return _by_code(db, index, raw, wanted)
-    if "country" in wanted and re.fullmatch(r"[A-Za-z]{2}", raw):
+    # an ISO code only when countries were asked for: "VI" is Region VI, not the Virgin Islands
+    if levels is not None and "country" in wanted and re.fullmatch(r"[A-Za-z]{2}", raw):
         area = index.areas.get(raw.upper())
-        if area is not None and area.level == "country":
+        if area is not None and not _exact(index, normalize(raw), wanted, None):
             return area
     winners = _resolve(db, index, raw, wanted)
     return winners[0]
@@ -616,12 +636,15 @@ def _exact(index: _Index, key: str, wanted, scope) -> list[Area]:
     codes = index.aliases.get(key)
     if not codes:
         return []
-    curated = index.curated.get(key)
     found = [index.areas[c] for c in codes]
-    found = [a for a in found if a.level in wanted and (scope is None or index.within(a.code, scope))]
+    found = [
+        a for a in found if a.level in wanted and (scope is None or index.within(a.code, scope))
+    ]
     # a curated alias ("Manila" is the city, "Caraga" the region) beats derived namesakes
-    if curated and any(a.code in curated for a in found):
-        found = [a for a in found if a.code in curated]
+    if len(found) > 1:
+        curated = index.curated(key)
+        if any(a.code in curated for a in found):
+            found = [a for a in found if a.code in curated]
     return found
 
 
@@ -630,6 +653,18 @@ def _decide(index: _Index, found: list[Area], hint: str | None) -> list[Area]:
     if hint:
         hinted = [a for a in found if a.level == hint]
         found = hinted or found
+    # PSGC lists Isabela City twice, the city inside a province-like entry: keep the inner one
+    codes = {a.code for a in found}
+    found = [
+        a
+        for a in found
+        if not (
+            a.level == "city"
+            and any(
+                c in codes and index.areas[c].level == "city" for c in index.kids.get(a.code, ())
+            )
+        )
+    ]
     best = min(_RANK[a.level] for a in found)
     top = [a for a in found if _RANK[a.level] == best]
     if top[0].level == "province" and hint is None:
@@ -654,21 +689,20 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
         query, levels = core, (hint,)
     if scope is not None:
         allowed = index.descendants(scope)
-        keys = list(
-            {
-                k
-                for code in allowed
-                if index.areas[code].level in levels
-                for k in index.derived(code)
-                if k in index.aliases
-            }
-        )
-        passes = [keys]
-    elif set(levels) == set(LEVELS):
-        passes = [index.big_keys, index.all_keys]
+        keys = {
+            key
+            for code in allowed
+            if index.areas[code].level in levels
+            for key in index.derived(code)
+            if key in index.aliases
+        }
+        passes = [(sorted(keys), _FUZZY_MIN_SCORE)]
     else:
-        keys = sorted({k for level in levels for k in index.keys_by_level[level]})
-        passes = [keys]
+        # big units first and a little more leniently: "Cebo" is Cebu before barangay Cembo
+        big = [k for level in levels if level != "barangay" for k in index.keys_by_level[level]]
+        passes = [(big, _FUZZY_MIN_SCORE_BIG)] if big else []
+        if "barangay" in levels:
+            passes.append((index.keys_by_level["barangay"], _FUZZY_MIN_SCORE))
 
     def eligible(key: str) -> list[Area]:
         return [
@@ -678,19 +712,15 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
         ]
 
     results: list[tuple[str, float]] = []
-    for keys in passes:
+    for keys, min_score in passes:
         if len(query) < 3 or not keys:
             break
-        results = [
-            (key, score)
-            for key, score, _ in process.extract(
-                query, keys, scorer=fuzz.ratio, limit=12, score_cutoff=60
-            )
-            if eligible(key)
-        ]
-        if results and results[0][1] >= _FUZZY_MIN_SCORE:
-            break
-    if results and results[0][1] >= _FUZZY_MIN_SCORE:
+        found = process.extract(query, keys, scorer=fuzz.ratio, limit=12, score_cutoff=60)
+        seen = {k for k, _ in results}
+        results += [(k, score) for k, score, _ in found if k not in seen and eligible(k)]
+        results.sort(key=lambda r: -r[1])
+        if not results or results[0][1] < min_score:
+            continue
         best_key, best_score = results[0]
         best = {a.code for a in eligible(best_key)}
         rivals = [
@@ -700,17 +730,20 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
         ]
         if not rivals:
             return _decide(index, eligible(best_key), hint)
+        break
 
-    suggestions = _ordered_by_score(index, [a for key, _ in results for a in eligible(key)])
+    suggestions = _unique([a for key, _ in results for a in eligible(key)])
     found_elsewhere = []
     if wanted != LEVELS and scope is None:
         found_elsewhere = _exact(index, whole, LEVELS, None) or (
             _exact(index, core, LEVELS, None) if hint else []
         )
+        if found_elsewhere:
+            found_elsewhere = _decide(index, found_elsewhere, hint)
         # "Cebu" given as a region: suggest the region it lies in
         containing = [a for f in found_elsewhere for a in index.chain(f.code) if a.level in wanted]
         suggestions = list({a.code: a for a in containing + suggestions}.values())
-    suggestions = suggestions[:_MAX_CHOICES]
+    suggestions = suggestions[:_MAX_SUGGESTIONS]
     raise UnknownPlace(
         raw,
         suggestions,
@@ -720,7 +753,7 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
     )
 
 
-def _ordered_by_score(index: _Index, areas: list[Area]) -> list[Area]:
+def _unique(areas: list[Area]) -> list[Area]:
     unique: dict[str, Area] = {}
     for area in areas:
         unique.setdefault(area.code, area)

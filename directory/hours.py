@@ -199,6 +199,8 @@ def _days(text: str) -> list[int]:
         return list(range(5))
     if "weekend" in lowered:
         return [5, 6]
+    if lowered.strip(" .") == "linggo":
+        return []  # alone, Filipino "linggo" is as likely "week" as "Sunday"
     days: list[int] = []
     for item in re.finditer(_DAY_ITEM, lowered):
         ends = [_day_index(w.group()) for w in re.finditer(_DAY_WORD, item.group())]
@@ -326,8 +328,7 @@ def _parse_segment(segment: str, info: HoursInfo, notes: list[str]) -> None:
         + [("range", m) for m in RANGE_RE.finditer(body)],
         key=lambda t: t[1].start(),
     )
-    ranges = [(m, _range(m.group(1), m.group(2))) for kind, m in tokens if kind == "range"]
-    if not any(r for _, r in ranges):
+    if not any(_range(m.group(1), m.group(2)) for kind, m in tokens if kind == "range"):
         notes.append(segment)
         return
 

@@ -31,6 +31,13 @@ def _pick(row: dict, fields) -> dict:
 def phone(row: dict) -> dict:
     """An HSDS phone with our verification fields."""
     out = _pick(row, PHONE_FIELDS) | _pick(row, PHONE_PROFILE)
+    extension = str(row.get("extension") or "")
+    # HSDS types extension as a number; a textual one ("3454 to 3455") moves to the description.
+    if extension.isdigit():
+        out["extension"] = int(extension)
+    elif extension:
+        out.pop("extension", None)
+        out["description"] = "; ".join(filter(None, [row.get("description"), f"local {extension}"]))
     out["sms"] = bool(row.get("sms"))
     out["needs_verification"] = bool(row.get("needs_verification"))
     return out
@@ -65,18 +72,30 @@ def service(record: dict, *, extra: dict | None = None) -> dict:
         }
     )
     out["organization"] = _clean(
-        {"id": record["organization"]["id"], "name": record["organization"]["name"], "description": ""}
+        {
+            "id": record["organization"]["id"],
+            "name": record["organization"]["name"],
+            "description": "",
+        }
     )
     out["phones"] = [phone(p) for p in record.get("phones", [])]
     out["schedules"] = [_pick(s, SCHEDULE_FIELDS) for s in record.get("schedules", [])]
-    out["languages"] = [_pick(lang, ("id", "service_id", "name", "code", "note")) for lang in record.get("languages", [])]
+    out["languages"] = [
+        _pick(lang, ("id", "service_id", "name", "code", "note"))
+        for lang in record.get("languages", [])
+    ]
     out["service_areas"] = [
         _pick(a, ("id", "service_id", "name", "description", "extent", "extent_type"))
         | ({"psgc_code": a["area_code"]} if a.get("area_code") else {})
         for a in record.get("service_areas", [])
     ]
     out["service_at_locations"] = [
-        {"id": loc["service_at_location_id"], "service_id": record["id"], "location_id": loc["id"], "location": location(loc)}
+        {
+            "id": loc["service_at_location_id"],
+            "service_id": record["id"],
+            "location_id": loc["id"],
+            "location": location(loc),
+        }
         for loc in record.get("locations", [])
     ]
     out["attributes"] = [
@@ -86,7 +105,9 @@ def service(record: dict, *, extra: dict | None = None) -> dict:
             "link_type": "service_type",
             "link_entity": "service",
             "taxonomy_term_id": t["id"],
-            "taxonomy_term": _pick(t, ("id", "code", "name", "description", "taxonomy", "taxonomy_id")),
+            "taxonomy_term": _pick(
+                t, ("id", "code", "name", "description", "taxonomy", "taxonomy_id")
+            ),
         }
         for t in record.get("taxonomy_terms", [])
     ]

@@ -1,4 +1,4 @@
-"""Identifiers: HSDS ids are UUIDs; derived child rows get stable ones so re-imports are idempotent."""
+"""Identifiers: HSDS ids are UUIDs; derived rows get stable ones so re-imports are idempotent."""
 
 import uuid
 

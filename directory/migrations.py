@@ -119,7 +119,7 @@ def m001_hsds_core(db: Database) -> None:
             organization_id TEXT REFERENCES organization(id),
             number TEXT NOT NULL,           -- as published
             extension TEXT,
-            type TEXT,                      -- HSDS: text | voice | fax | cell | video | pager | textphone
+            type TEXT,                      -- HSDS: text|voice|fax|cell|video|pager|textphone
             description TEXT,
             e164 TEXT,                      -- +63..., when the number validates
             short_code TEXT,                -- 163, 1343, 911, ...
@@ -210,8 +210,8 @@ def m002_search_index(db: Database) -> None:
             name_key TEXT NOT NULL,
             organization_id TEXT,
             country_code TEXT,
-            scope TEXT NOT NULL,            -- local | provincial | regional | national | international | global
-            scope_rank INTEGER NOT NULL,    -- 0 local ... 3 national, 4 international, 5 global
+            scope TEXT NOT NULL,            -- local|provincial|regional|island_group|national|...
+            scope_rank INTEGER NOT NULL,    -- 0 local ... 4 national, 5 international, 6 global
             region_code TEXT,
             area_code TEXT,                 -- the location's area (public precision)
             minimum_age INTEGER,
@@ -222,7 +222,7 @@ def m002_search_index(db: Database) -> None:
             victim_facing INTEGER NOT NULL DEFAULT 1,
             phone_count INTEGER NOT NULL DEFAULT 0,
             verified_key TEXT,              -- assured_date, else the source date, for sort=verified
-            lat REAL,                       -- public precision: a confidential location's city point
+            lat REAL,                       -- public precision: a confidential one's city point
             lon REAL
         );
         CREATE INDEX search_doc_name ON search_doc(name_key);
@@ -230,7 +230,7 @@ def m002_search_index(db: Database) -> None:
         CREATE TABLE search_area (
             code TEXT NOT NULL,
             doc INTEGER NOT NULL,
-            exact INTEGER NOT NULL,         -- 1: served or located exactly here; 0: an ancestor of that
+            exact INTEGER NOT NULL,         -- 1: served or located exactly here; 0: ancestor
             PRIMARY KEY (code, exact, doc)
         ) WITHOUT ROWID;
         CREATE INDEX search_area_doc ON search_area(doc);
@@ -256,5 +256,25 @@ def m002_search_index(db: Database) -> None:
             name, organization, description, terms, areas,
             tokenize = 'porter unicode61 remove_diacritics 2'
         );
+        """
+    )
+
+
+@migrations()
+def m003_search_point(db: Database) -> None:
+    """An R*Tree over the public-precision points of search_doc, for `near` searches.
+
+    Only services with a real place in it: a location whose point is merely its region's or
+    province's centre is left out (it joins the "serves this area" group instead).
+    """
+    db.executescript(
+        """
+        CREATE VIRTUAL TABLE search_point USING rtree(id, min_lat, max_lat, min_lon, max_lon);
+        INSERT INTO search_point (id, min_lat, max_lat, min_lon, max_lon)
+        SELECT d.rowid, d.lat, d.lat, d.lon, d.lon
+        FROM search_doc d LEFT JOIN area a ON a.code = d.area_code
+        WHERE d.lat IS NOT NULL AND d.lon IS NOT NULL
+          AND (a.code IS NULL OR a.level IN ('city', 'barangay') OR a.lat IS NULL
+               OR d.lat != a.lat OR d.lon != a.lon);
         """
     )

@@ -39,7 +39,6 @@ EXTRA_SHORT_CODES: dict[str, dict[str, str]] = {
     "VN": {"111": "National Child Protection Hotline 111"},
 }
 
-CARRIERS = {"globe", "smart", "dito", "tm", "sun", "tnt", "talk n text", "touch mobile"}
 PLAIN_VOICE_LABELS = {"tel", "tel.", "tel no", "tel. no.", "telephone", "phone", "landline", "call"}
 TELEFAX_LABELS = {"telefax", "tel/fax", "tel-fax", "telfax", "phone/fax", "telephone/fax"}
 TEXTPHONE_LABELS = {"tty", "tdd", "textphone", "tty/tdd"}
@@ -51,7 +50,7 @@ SMS_PLACEHOLDERS = {"message", "url", "link", "name", "report", "details", "comp
 # A number as published: digits with spaces, dots, brackets and hyphens, optionally running on
 # into an upper-case vanity spelling joined by hyphens (1-800-4-A-CHILD, 1-877-4-HSI-TIP).
 NUMBER_RE = re.compile(
-    r"[+(]*\+?\d(?:[\d().\s]|-(?=[0-9A-Z(]))*(?:(?<=-)[A-Z0-9]+(?:-[A-Z0-9]+)*)?"
+    r"[+(]{0,3}\+?\d(?:[\d().\s]|-(?=[0-9A-Z(]))*(?:(?<=-)[A-Z0-9]+(?:-[A-Z0-9]+)*)?"
 )
 SMS_SEND_RE = re.compile(
     r"^(?:text|sms|txt)\s+(?P<body>.*?)\s*,?\s*(?:and\s+)?send\s+(?:it\s+)?to\s*:?\s*(?P<num>.+)$",
@@ -167,12 +166,9 @@ def display(p: ParsedPhone, viewer_country: str = "PH") -> str:
             return p.number
         if p.extension:
             number.extension = p.extension
-        home = phonenumbers.region_code_for_number(number)
-        fmt = (
-            PhoneNumberFormat.NATIONAL
-            if home == (viewer_country or "").upper()
-            else PhoneNumberFormat.INTERNATIONAL
-        )
+        viewer = (viewer_country or "").upper()
+        home = {p.country, phonenumbers.region_code_for_number(number)}
+        fmt = PhoneNumberFormat.NATIONAL if viewer in home else PhoneNumberFormat.INTERNATIONAL
         return phonenumbers.format_number(number, fmt)
     if p.short_code:
         return p.short_code
@@ -319,13 +315,18 @@ def _label_effect(label: str) -> tuple[str | None, bool, str | None]:
     if key in ("mobile", "cell", "cellphone", "mobile phone", "cp", "cp no"):
         return "cell", False, None
     if key in PLAIN_VOICE_LABELS:
-        return "voice", False, None
+        return None, False, None
     return None, False, label
 
 
 def _parse_number(text: str, region: str | None, sms_target: bool = False) -> ParsedPhone:
     notes, rest = _notes_and_rest(text)
-    m = NUMBER_RE.search(rest)
+    # The run with the most digits is the number, so "Region 7 office 0917..." is read right.
+    m = max(
+        NUMBER_RE.finditer(rest),
+        key=lambda c: len(_digits(phonenumbers.convert_alpha_characters_in_number(c.group()))),
+        default=None,
+    )
     if not m:
         return ParsedPhone(
             number=text,
@@ -361,7 +362,6 @@ def _parse_number(text: str, region: str | None, sms_target: bool = False) -> Pa
         tail = tail[(rm or em or am).end() :].strip(" ,")
     description.extend(trailing)
 
-    vanity = None
     checks: list[str] = []
     for note in notes:
         for piece in (s.strip() for s in note.split(";")):
@@ -371,10 +371,10 @@ def _parse_number(text: str, region: str | None, sms_target: bool = False) -> Pa
             sms = True
     description.extend(notes)
     if re.search(r"[A-Za-z]", number_text):
-        vanity = number_text
-        description.append(vanity)
+        description.append(number_text)
         if alternate:
-            checks.append(vanity)
+            # Dial the digits as published; check that the spelling agrees with them.
+            checks.append(number_text)
             number_text = alternate
     elif alternate:
         description.append(alternate)
@@ -408,19 +408,19 @@ def _check_vanity(p: ParsedPhone, spelled: str, region: str | None) -> None:
         p.problem = f"the letters {spelled} spell a different number from {p.number}"
 
 
-def _short_code_known(digits: str, region: str | None) -> tuple[bool, bool, bool]:
-    """(known, possible, emergency) for a short code in region."""
+def _short_code_known(digits: str, region: str | None) -> tuple[bool, bool]:
+    """(known, emergency) for a short code: phonenumbers first, then EXTRA_SHORT_CODES."""
     if not region or not digits:
-        return False, False, False
+        return False, False
     try:
         number = phonenumbers.parse(digits, region)
     except NumberParseException:
-        return False, False, False
+        return False, False
+    # is_possible_short_number is not used: the PH metadata rejects even 1343 and 1383 as
+    # impossible lengths, so it would only add false alarms.
     valid = shortnumberinfo.is_valid_short_number_for_region(number, region)
-    possible = shortnumberinfo.is_possible_short_number_for_region(number, region)
     emergency = shortnumberinfo.is_emergency_number(digits, region)
-    known = valid or digits in EXTRA_SHORT_CODES.get(region, {})
-    return known, possible, emergency
+    return valid or digits in EXTRA_SHORT_CODES.get(region, {}), emergency
 
 
 def _short_code(number_text: str, region: str | None, known: bool, emergency: bool) -> ParsedPhone:
@@ -461,7 +461,7 @@ def _classify(number_text: str, region: str | None, sms_target: bool) -> ParsedP
     international = number_text.lstrip("(").startswith("+")
     bracketed = number_text.startswith("(")
     if not international and not bracketed and digits and len(digits) <= 6:
-        known, _possible, emergency = _short_code_known(digits, region)
+        known, emergency = _short_code_known(digits, region)
         if known:
             return _short_code(number_text, region, True, emergency)
         full = _full_number(number_text, digits, region, international)
@@ -471,7 +471,7 @@ def _classify(number_text: str, region: str | None, sms_target: bool) -> ParsedP
     if sms_target and not international and not digits.startswith("0"):
         cc = str(phonenumbers.country_code_for_region(region)) if region else ""
         if not (cc and digits.startswith(cc) and len(digits) > 10):
-            known, _possible, _emergency = _short_code_known(digits, region)
+            known, _emergency = _short_code_known(digits, region)
             p = _short_code(number_text, region, known, False)
             if not known:
                 p.problem = (

@@ -27,6 +27,9 @@ def phone_view(phone: dict, viewer_country: str = "PH") -> dict:
     elif phone.get("short_code"):
         shown = phone["short_code"]
     tel = None
+    # A number that failed validation is shown as published, never as a link to dial.
+    if phone.get("needs_verification"):
+        dial = None
     if dial and phone.get("type") != "fax":
         tel = f"tel:{dial}" + (f";ext={phone['extension']}" if phone.get("extension") else "")
     sms = None
@@ -50,11 +53,17 @@ def phone_view(phone: dict, viewer_country: str = "PH") -> dict:
 def open_status(service: dict, now: datetime) -> hours.OpenStatus:
     """Open now / closes at / hours unknown, in the service's own timezone."""
     country = next(
-        (a["area_code"] for a in service.get("service_areas", []) if a.get("area_level") == "country"),
+        (
+            a["area_code"]
+            for a in service.get("service_areas", [])
+            if a.get("area_level") == "country"
+        ),
         "PH",
     )
     schedules = service.get("schedules", [])
-    zone = service_timezone(country, next((s.get("timezone") for s in schedules if s.get("timezone")), None))
+    zone = service_timezone(
+        country, next((s.get("timezone") for s in schedules if s.get("timezone")), None)
+    )
     return hours.status_at(schedules, bool(service.get("twenty_four_seven")), now, zone)
 
 
@@ -77,7 +86,11 @@ def verification(service: dict, today: date, stale_after_days: int = 365) -> dic
     if year:
         label = f"Unverified since {year} (source dated {source})"
     else:
-        label = f"Unverified; the source is {source}" if source != "undated" else "Unverified; the source is undated"
+        label = (
+            f"Unverified; the source is {source}"
+            if source != "undated"
+            else "Unverified; the source is undated"
+        )
     return {"label": label, "stale": True, "assured": False}
 
 

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from directory import geo
+from directory import geo, nearby
 
 SORTS = ("relevance", "distance", "name", "verified")
 GENDERS = {"female": "female", "f": "female", "girl": "female", "girls": "female",
@@ -40,9 +40,10 @@ SEARCH_PARAMETERS = {
 class QueryError(ValueError):
     """A search parameter is unknown or malformed: names the parameter and says why."""
 
-    def __init__(self, parameter: str, message: str):
+    def __init__(self, parameter: str, message: str, choices: list[tuple[str, str]] | None = None):
         self.parameter = parameter
         self.message = message
+        self.choices = choices or []  # (value, label) the user may pick instead, e.g. places
         super().__init__(f"{parameter}: {message}")
 
 
@@ -76,6 +77,8 @@ class Query:
     twenty_four_seven: bool = False
     free: bool = False
     include_youth_justice: bool = False
+    near: nearby.Place | None = None
+    radius_km: float = nearby.DEFAULT_RADIUS_KM
     sort: str = "relevance"
     page: int = 1
     per_page: int = 20
@@ -91,6 +94,10 @@ class SearchResult:
     service_ids: list[str]
     facets: dict
     description: str
+    place: nearby.Place | None = None
+    distances: dict[str, float] = field(default_factory=dict)  # service id → geodesic km
+    serving_ids: list[str] = field(default_factory=list)  # the "serves this area" group
+    serving_total: int = 0
 
     @property
     def total_pages(self) -> int:
@@ -174,6 +181,25 @@ def _resolve_area(db: Database, args: dict) -> tuple[geo.Area | None, list[str]]
     return chosen, [a.code for a in geo.ancestors(db, chosen.code)]
 
 
+def _parse_near(db: Database, args: dict) -> tuple[nearby.Place | None, float]:
+    near, radius = _single(args, "near"), _single(args, "radius_km")
+    try:
+        radius_km = nearby.parse_radius(radius)
+        if not near:
+            if radius:
+                raise QueryError("radius_km", "needs near (a place or lat,lon)")
+            return None, radius_km
+        return nearby.resolve_place(db, near), radius_km
+    except nearby.NearError as exc:
+        raise QueryError(exc.parameter, exc.message) from None
+    except geo.AmbiguousPlace as exc:
+        choices = [(a.code, exc.label(a)) for a in exc.choices]
+        raise QueryError("near", str(exc), choices) from None
+    except geo.UnknownPlace as exc:
+        choices = [(a.code, exc.label(a)) for a in exc.suggestions]
+        raise QueryError("near", str(exc), choices) from None
+
+
 def parse_query(
     db: Database, args: Mapping, *, allowed: set[str] = frozenset(), per_page_max: int = 100
 ) -> Query:
@@ -243,12 +269,11 @@ def parse_query(
     query.twenty_four_seven = _bool(args, "twenty_four_seven")
     query.free = _bool(args, "free")
 
-    if _single(args, "near") or _single(args, "radius_km"):
-        raise QueryError("near", "searching near a place is not available yet")
-    sort = (_single(args, "sort") or "relevance").lower()
+    query.near, query.radius_km = _parse_near(db, args)
+    sort = (_single(args, "sort") or ("distance" if query.near else "relevance")).lower()
     if sort not in SORTS:
         raise QueryError("sort", f"must be one of {', '.join(SORTS)}, not {sort[:40]!r}")
-    if sort == "distance":
+    if sort == "distance" and query.near is None:
         raise QueryError("sort", "sort=distance needs near (a place or lat,lon)")
     query.sort = sort
     query.page = _int(args, "page", 1, MAX_PAGE) or 1
@@ -257,9 +282,21 @@ def parse_query(
     return query
 
 
-def build_filters(query: Query, now: datetime | None = None) -> list[Filter]:
-    """The query's conditions on search_doc `d`, each with its human description."""
+def build_filters(
+    query: Query, now: datetime | None = None, *, near: bool = True
+) -> list[Filter]:
+    """The query's conditions on search_doc `d`, each with its human description
+    (near=False leaves out the `near` circle, for the nearest-first search that windows it)."""
     filters: list[Filter] = []
+    if near and query.near is not None:
+        circle = nearby.Circle(query.near.lat, query.near.lon, query.radius_km)
+        filters.append(
+            Filter(
+                nearby.radius_sql(),
+                circle.params(),
+                f"within {query.radius_km:g} km of {query.near.name}",
+            )
+        )
     if query.country:
         filters.append(
             Filter(
@@ -357,14 +394,20 @@ def _order_by(query: Query) -> str:
         return "d.name_key"
     if query.sort == "verified":
         return "d.verified_key desc, d.name_key"
+    if query.sort == "distance":  # search() orders by geodesic itself; this is for other users
+        return "d.name_key"
     if query.fts:
         return "bm25(search_fts, 10.0, 4.0, 1.0, 2.0, 2.0), d.name_key"
     return "d.scope_rank, d.twenty_four_seven desc, d.name_key"
 
 
-def search_sql(query: Query, now: datetime | None = None) -> tuple[str, str, dict]:
-    """(FROM + WHERE clause, ORDER BY, params) for the query: the twin of search()."""
-    filters = build_filters(query, now)
+def search_sql(
+    query: Query, now: datetime | None = None, *, near: bool = True
+) -> tuple[str, str, dict]:
+    """(FROM + WHERE clause, ORDER BY, params) for the query: the twin of search().
+
+    With `near`, the clause calls geodesic_km: run it on a connection nearby.register() saw."""
+    filters = build_filters(query, now, near=near)
     params: dict = {}
     where = []
     source = "search_doc d"
@@ -427,18 +470,44 @@ def _facets(db: Database, clause: str, params: dict) -> dict:
 def search(
     db: Database, query: Query, *, now: datetime | None = None, facets: bool = True
 ) -> SearchResult:
-    """Run the query: one page of service ids, the total, and facet counts."""
+    """Run the query: one page of service ids, the total, and facet counts.
+
+    With `near`: the page holds services whose point is within the radius (nearest first for
+    sort=distance), `distances` their geodesic km, and `serving_ids` the services without a
+    point whose service area covers the place."""
+    if query.near is not None:
+        nearby.register(db)
     clause, order, params = search_sql(query, now)
     total = db.execute(f"select count(*) {clause}", params).fetchone()[0]
     offset = (query.page - 1) * query.per_page
-    rows = db.execute(
-        f"select d.service_id {clause} order by {order} limit :limit offset :offset",
-        {**params, "limit": query.per_page, "offset": offset},
-    ).fetchall()
-    return SearchResult(
+    distances: dict[str, float] = {}
+    if query.near is not None and query.sort == "distance":
+        base, _, base_params = search_sql(query, now, near=False)
+        circle = nearby.Circle(query.near.lat, query.near.lon, query.radius_km)
+        found = nearby.nearest(db, base, base_params, circle, offset + query.per_page)
+        page = found[offset:] if total else []
+        service_ids = [sid for sid, _ in page]
+        distances = dict(page)
+    else:
+        rows = db.execute(
+            f"select d.service_id {clause} order by {order} limit :limit offset :offset",
+            {**params, "limit": query.per_page, "offset": offset},
+        ).fetchall()
+        service_ids = [r[0] for r in rows]
+        if query.near is not None:
+            distances = nearby.distances(db, query.near, service_ids)
+    result = SearchResult(
         query=query,
         total=total,
-        service_ids=[r[0] for r in rows],
+        service_ids=service_ids,
         facets=_facets(db, clause, params) if facets else {},
         description=describe(query, total),
+        place=query.near,
+        distances=distances,
     )
+    if query.near is not None:
+        base, _, base_params = search_sql(query, now, near=False)
+        result.serving_ids, result.serving_total = nearby.serving(
+            db, base, base_params, query.near
+        )
+    return result

@@ -15,7 +15,10 @@ from directory import geo, hours
 from directory.zones import service_timezone
 
 WEEK = 7 * 24 * 60
-SCOPE_RANK = {"local": 0, "provincial": 1, "regional": 2, "national": 3, "international": 4}
+SCOPE_RANK = {
+    "local": 0, "provincial": 1, "regional": 2, "island_group": 3, "national": 4,
+    "international": 5,
+}  # fmt: skip
 SCOPE_BY_LEVEL = {"barangay": "local", "city": "local", "province": "provincial",
                   "region": "regional", "country": "national"}  # fmt: skip
 
@@ -36,6 +39,20 @@ def _city_point(db: Database, area_code: str | None) -> tuple[float | None, floa
     return None, None
 
 
+def _is_place_point(db: Database, area_code: str | None, lat, lon) -> bool:
+    """Whether a search_doc point locates the service (for `near`), not just its region.
+
+    A location known only as "somewhere in Region VIII" carries the region's centre: it is no
+    nearer to anyone than the rest of the region, so it is left out of the R*Tree.
+    """
+    if lat is None or lon is None:
+        return False
+    area = geo.get_area(db, area_code) if area_code else None
+    if area is None or area.level in ("city", "barangay") or area.lat is None:
+        return True
+    return (lat, lon) != (area.lat, area.lon)
+
+
 def _utc_intervals(schedules: list[dict], zone: str) -> list[tuple[int, int]]:
     """Weekly opening intervals shifted from local time to minutes since Monday 00:00 UTC."""
     offset = int(datetime.now(UTC).astimezone(ZoneInfo(zone)).utcoffset().total_seconds() // 60)
@@ -54,6 +71,7 @@ def _remove(db: Database, rowids: list[int]) -> None:
         for table in ("search_area", "search_term", "search_language"):
             db.execute(f"delete from {table} where doc = ?", [rowid])
         db.execute("delete from search_hours where doc = ?", [rowid])
+        db.execute("delete from search_point where id = ?", [rowid])
         db.execute("delete from search_fts where rowid = ?", [rowid])
         db.execute("delete from search_doc where rowid = ?", [rowid])
 
@@ -118,6 +136,8 @@ def _index_one(db: Database, service: dict, rowid: int | None) -> None:
         scope = "international"
     else:
         scope = max((SCOPE_BY_LEVEL[lvl] for lvl in scope_levels), key=SCOPE_RANK.__getitem__)
+        if len(scope_levels) > 1 and set(scope_levels) == {"region"}:
+            scope = "island_group"  # e.g. the PNP desks for all of Luzon, Visayas or Mindanao
 
     lat = lon = None
     if locations:
@@ -145,7 +165,7 @@ def _index_one(db: Database, service: dict, rowid: int | None) -> None:
         "organization_id": service["organization_id"],
         "country_code": country_code,
         "scope": scope,
-        "scope_rank": SCOPE_RANK.get(scope, 5),
+        "scope_rank": SCOPE_RANK.get(scope, 6),
         "region_code": region_code,
         "area_code": location_area,
         "minimum_age": service["minimum_age"],
@@ -162,6 +182,12 @@ def _index_one(db: Database, service: dict, rowid: int | None) -> None:
     if rowid is not None:
         doc["rowid"] = rowid
     rowid = db["search_doc"].insert(doc).last_rowid
+    if _is_place_point(db, location_area, lat, lon):
+        db.execute(
+            "insert into search_point (id, min_lat, max_lat, min_lon, max_lon) "
+            "values (?, ?, ?, ?, ?)",
+            [rowid, lat, lat, lon, lon],
+        )
     db["search_area"].insert_all(
         [{"code": c, "doc": rowid, "exact": e} for c, e in area_rows.items()]
     )
@@ -194,6 +220,7 @@ def rebuild(db: Database) -> int:
     """Rebuild the whole index from the HSDS tables; returns the number of services indexed."""
     for table in ("search_area", "search_term", "search_language", "search_hours", "search_doc"):
         db.execute(f"delete from {table}")
+    db.execute("delete from search_point")
     db.execute("delete from search_fts")
     ids = [r["id"] for r in db.query("select id from service order by name")]
     index_services(db, ids)

@@ -59,7 +59,7 @@ def load_listings(db: Database, path: Path) -> int:
 
 def seed(db: Database, data_dir: Path) -> dict:
     """Load everything in data/ into an empty database, in one transaction."""
-    with db.conn:
+    with db.atomic():
         counts = {
             "areas": geo.load_areas(db, data_dir / "areas"),
             "taxonomy_terms": load_taxonomy(db, data_dir / "taxonomy.csv"),

@@ -8,7 +8,7 @@ a stable id, taxonomy terms, service area, confidential flag, eligibility (ages,
 the source text states it, whether the service is free where the source says so, language codes,
 and whether the service is for victims (youth rehabilitation centres for children in conflict with
 the law are listed, but kept out of victim-facing searches). Nothing is invented: a rule that does
-not match leaves the field blank. Run it again after the research files change, then review the diff.
+not match leaves the field blank. Run it again after the research files change; review the diff.
 """
 
 import csv
@@ -22,7 +22,8 @@ NAMESPACE = uuid.UUID("6f1c9a52-3a55-4c1e-9a7e-2f3d8c0b5e11")
 COLUMNS = [
     "id", "name", "organization", "kind", "taxonomy_terms", "description", "country", "region",
     "province", "city", "service_area", "address", "confidential", "phones", "other_channels",
-    "hours", "languages", "languages_note", "minimum_age", "maximum_age", "gender", "free", "website", "email",
+    "hours", "languages", "languages_note", "minimum_age", "maximum_age", "gender", "free",
+    "website", "email",
     "victim_facing", "source_url", "source_date", "confidence", "notes",
 ]  # fmt: skip
 
@@ -78,7 +79,9 @@ def taxonomy_terms(row: dict) -> list[str]:
     """Service-type terms from the row's kind and its own words."""
     text = f"{row['name']} {row['services']}".lower()
     terms = [
-        code for code, kinds, pattern in TERM_RULES if row["kind"] in kinds or re.search(pattern, text)
+        code
+        for code, kinds, pattern in TERM_RULES
+        if row["kind"] in kinds or re.search(pattern, text)
     ]
     if is_youth_justice(row):
         terms = [t for t in terms if t not in ("reintegration",)] + (
@@ -97,10 +100,15 @@ def eligibility(row: dict) -> tuple[str, str, str]:
     text = row["services"].lower()
     words = set(re.findall(r"[a-z]+", f"{row['name'].lower()} {text}"))
     female = bool(words & {"girls", "girl", "women", "woman"})
-    other = bool(words & {"boys", "boy", "men", "children", "child", "youth", "persons", "families"})
+    other = bool(
+        words & {"boys", "boy", "men", "children", "child", "youth", "persons", "families"}
+    )
     gender = "female" if female and not other else ""
     low = high = ""
-    if m := re.search(r"(?:aged|girls|women|children|ages?)\s+(\d{1,2})\s*(?:-|to)\s*(?:below\s+)?(\d{1,2})\b", text):
+    if m := re.search(
+        r"(?:aged|girls|women|children|ages?)\s+(\d{1,2})\s*(?:-|to)\s*(?:below\s+)?(\d{1,2})\b",
+        text,
+    ):
         low, high = m.group(1), m.group(2)
         if re.search(r"to\s+below\s+\d", m.group(0)):
             high = str(int(high) - 1)
@@ -114,7 +122,7 @@ def eligibility(row: dict) -> tuple[str, str, str]:
 
 
 def service_area(row: dict) -> str:
-    """Where a service takes clients from: the country, an island group, a region, province or city."""
+    """Where a service takes clients from: country, island group, region, province or city."""
     region = row.get("region", "")
     if row.get("country", "PH") != "PH":
         return row["country"]
@@ -144,7 +152,9 @@ def free_flag(row: dict) -> str:
 
 def language_codes(raw: str) -> str:
     """ISO 639 codes for the languages a row names (the full text stays in notes)."""
-    found = [code for name, code in LANGUAGE_CODES.items() if re.search(rf"\b{name}\b", raw.lower())]
+    found = [
+        code for name, code in LANGUAGE_CODES.items() if re.search(rf"\b{name}\b", raw.lower())
+    ]
     return ";".join(found)
 
 
@@ -174,7 +184,9 @@ def build(research: Path) -> list[dict]:
                         "taxonomy_terms": ";".join(taxonomy_terms(row)),
                         "description": row["services"],
                         "country": row["country"],
-                        "region": "" if row.get("region") in ISLAND_GROUPS else row.get("region", ""),
+                        "region": ""
+                        if row.get("region") in ISLAND_GROUPS
+                        else row.get("region", ""),
                         "province": row.get("province", ""),
                         "city": row.get("city", ""),
                         "service_area": service_area(row),

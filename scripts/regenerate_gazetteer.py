@@ -144,9 +144,7 @@ def load_psgc(path: Path) -> list[dict]:
         if level == "city":  # releases before 2026.10 do not give the city class
             guessed += 1
             parent = by_code.get(r["parent_psgc_id"], {})
-            level = (
-                "highly_urbanized_city" if parent.get("type") == "region" else "component_city"
-            )
+            level = "highly_urbanized_city" if parent.get("type") == "region" else "component_city"
         region = province = ""
         code = r["psgc_id"]
         while code in by_code:

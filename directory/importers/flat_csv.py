@@ -68,7 +68,11 @@ def _place(db: Database, row: dict, problems, source, line) -> dict[str, geo.Are
     """Resolve region, then province within it, then city within those (names repeat a lot)."""
     found: dict[str, geo.Area] = {}
     context = ""
-    for field, levels in (("region", ("region",)), ("province", ("province",)), ("city", ("city",))):
+    for field, levels in (
+        ("region", ("region",)),
+        ("province", ("province",)),
+        ("city", ("city",)),
+    ):
         text = row.get(field, "")
         if not text or (field == "region" and text.lower() == "nationwide"):
             continue

@@ -9,6 +9,7 @@ GROUPS = (
     ("local", "City and municipal lines"),
     ("provincial", "Provincial lines"),
     ("regional", "Regional lines"),
+    ("island_group", "Island-group lines (Luzon, Visayas or Mindanao)"),
     ("national", "National lines"),
     ("international", "International lines"),
 )

@@ -168,7 +168,8 @@ def get_services(db: Database, ids: list[str], *, reveal_confidential: bool = Fa
     areas = _group(
         _rows(
             db,
-            "select sa.*, a.level as area_level from service_area sa left join area a on a.code = sa.area_code where service_id in ({ids})",
+            "select sa.*, a.level as area_level from service_area sa "
+            "left join area a on a.code = sa.area_code where service_id in ({ids})",
             present,
         ),
         "service_id",

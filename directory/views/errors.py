@@ -9,7 +9,10 @@ def wants_json() -> bool:
     if request.path.startswith("/api"):
         return True
     best = request.accept_mimetypes.best_match(["application/json", "text/html"])
-    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    return (
+        best == "application/json"
+        and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+    )
 
 
 def error_response(status: int, message: str, parameter: str | None = None):
@@ -17,7 +20,9 @@ def error_response(status: int, message: str, parameter: str | None = None):
     if wants_json():
         body = {"error": {"status": status, "message": message, "parameter": parameter}}
         return jsonify(body), status
-    return render_template("errors/error.html", status=status, message=message, parameter=parameter), status
+    return render_template(
+        "errors/error.html", status=status, message=message, parameter=parameter
+    ), status
 
 
 def handle_http(exc: HTTPException):

@@ -4,7 +4,7 @@ from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
 
-from directory import geo, present, search
+from directory import geo, nearby, present, search
 from directory.db import get_db
 from directory.models import areas, hotlines, organizations
 from directory.models.services import get_service, get_services
@@ -34,7 +34,9 @@ def _regions(db) -> list:
 def _form_context(db) -> dict:
     return {
         "regions": _regions(db),
-        "types": [dict(r) for r in db.execute("select code, name from taxonomy_term order by position")],
+        "types": [
+            dict(r) for r in db.execute("select code, name from taxonomy_term order by position")
+        ],
     }
 
 
@@ -42,7 +44,9 @@ def _form_context(db) -> dict:
 def index():
     """Urgent national lines above the search form."""
     db = get_db()
-    return render_template("public/index.html", urgent=hotlines.urgent_lines(db), **_form_context(db))
+    return render_template(
+        "public/index.html", urgent=hotlines.urgent_lines(db), **_form_context(db)
+    )
 
 
 @bp.get("/search")
@@ -56,7 +60,12 @@ def search_page():
     except search.QueryError as exc:
         return (
             render_template(
-                "public/search.html", error=exc, result=None, services=[], args=request.args, **_form_context(db)
+                "public/search.html",
+                error=exc,
+                result=None,
+                services=[],
+                args=request.args,
+                **_form_context(db),
             ),
             400,
         )
@@ -66,6 +75,7 @@ def search_page():
         error=None,
         result=result,
         services=get_services(db, result.service_ids),
+        serving=get_services(db, result.serving_ids),
         args=request.args,
         **_form_context(db),
     )
@@ -97,12 +107,29 @@ def hotlines_page():
     try:
         query = search.parse_query(db, request.args, allowed=allowed)
     except search.QueryError as exc:
-        return render_template("public/hotlines.html", error=exc, groups=None, query=None, regions=_regions(db)), 400
+        return render_template(
+            "public/hotlines.html", error=exc, groups=None, query=None, regions=_regions(db)
+        ), 400
+    place, query.near = query.near, None  # lines serve the place's area; no radius here
+    if place is not None and place.area is not None and query.area is None:
+        query.area = place.area
+        query.area_chain = [a.code for a in geo.ancestors(db, place.area.code)]
     if query.area is None and not query.country:
         query.country = "PH"
     groups = hotlines.lines_for(db, query)
+    distances = {}
+    if place is not None:
+        ids = [s["id"] for lines in groups.values() for s in lines]
+        distances = {k: nearby.rounded(v) for k, v in nearby.distances(db, place, ids).items()}
     return render_template(
-        "public/hotlines.html", error=None, groups=groups, group_names=hotlines.GROUPS, query=query, regions=_regions(db)
+        "public/hotlines.html",
+        error=None,
+        groups=groups,
+        group_names=hotlines.GROUPS,
+        query=query,
+        place=place,
+        distances=distances,
+        regions=_regions(db),
     )
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): `python -m bench` generates fictional listings and times the app."""
