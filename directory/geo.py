@@ -722,6 +722,8 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
         if not results or results[0][1] < min_score:
             continue
         best_key, best_score = results[0]
+        if _numerals(query) != _numerals(best_key):
+            break  # "Region 14" is not Region I, "Region XX" not Region X: never guess a number
         best = {a.code for a in eligible(best_key)}
         rivals = [
             key
@@ -751,6 +753,14 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
         levels=None if wanted == LEVELS else wanted,
         found_elsewhere=_ordered(index, found_elsewhere) if found_elsewhere else None,
     )
+
+
+_ROMAN = {"i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x", "xi", "xii", "xiii"}
+
+
+def _numerals(text: str) -> set[str]:
+    """The numbers in a name (digits and roman numerals), which a typo must not change."""
+    return {t for t in re.split(r"[^0-9a-z]+", text) if t.isdigit() or t in _ROMAN}
 
 
 def _unique(areas: list[Area]) -> list[Area]:

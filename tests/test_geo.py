@@ -578,3 +578,13 @@ def test_clear_cache_after_editing_areas(tmp_path):
     )
     geo.clear_cache()
     assert [a.name for a in geo.ancestors(db, "0102801001")][:2] == ["Adams (Pob.)", "Adams Town"]
+
+
+@pytest.mark.parametrize("text", ["Region 99", "Region 14", "Region XX", "Region 0"])
+def test_a_region_number_is_never_guessed(db, text):
+    with pytest.raises(geo.UnknownPlace):
+        geo.resolve_area(db, text, levels=("region",))
+
+
+def test_a_typo_in_a_region_word_still_resolves(db):
+    assert geo.resolve_area(db, "Regoin VII", levels=("region",)).code == "0700000000"
