@@ -25,6 +25,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    register_security(app)
     register_errorhandlers(app)
     register_commands(app)
     return app
@@ -32,18 +33,37 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def register_extensions(app: Flask) -> None:
     """Database (created from data/ on first start) and translations."""
-    from directory import db, i18n
+    from directory import auth, db, i18n, security_headers
 
     db.init_app(app)
     i18n.init_app(app)
+    auth.init_app(app)
+    security_headers.init_app(app)
 
 
 def register_blueprints(app: Flask) -> None:
     """One blueprint per area of the site."""
-    from directory.views import api, public
+    from directory.views import api, data, privacy, public, referral
 
     app.register_blueprint(public.bp)
     app.register_blueprint(api.bp, url_prefix="/api")
+    app.register_blueprint(data.bp)
+    app.register_blueprint(referral.bp)
+    app.register_blueprint(privacy.bp)
+    from directory.views import admin, auth, manage, manage_api, review
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(manage.bp, url_prefix="/manage")
+    app.register_blueprint(review.bp, url_prefix="/review")
+    app.register_blueprint(admin.bp, url_prefix="/admin")
+    app.register_blueprint(manage_api.bp, url_prefix="/api/manage")
+
+
+def register_security(app: Flask) -> None:
+    """Secret key, cookie flags, CSRF for cookie sessions, sign-in rate limits."""
+    from directory import security
+
+    security.init_app(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

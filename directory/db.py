@@ -4,9 +4,10 @@ import sqlite3
 from pathlib import Path
 
 import click
-from flask import current_app, g
+from flask import current_app, g, has_request_context
 from sqlite_utils import Database
 
+from directory import timelimit
 from directory.migrations import migrations
 
 
@@ -26,6 +27,7 @@ def get_db() -> Database:
     """The request's database connection, opened on first use."""
     if "db" not in g:
         g.db = connect(current_app.config["DATABASE"])
+        timelimit.apply(g.db, has_request_context() and current_app.config["SQL_TIME_LIMIT_MS"])
     return g.db
 
 

@@ -278,3 +278,98 @@ def m003_search_point(db: Database) -> None:
                OR d.lat != a.lat OR d.lon != a.lon);
         """
     )
+
+
+@migrations()
+def m004_accounts_and_review(db: Database) -> None:
+    """Accounts, memberships, API tokens, change requests, revisions and the audit log.
+
+    Revisions and the audit log are append-only: triggers refuse UPDATE and DELETE.
+    """
+    db.executescript(
+        """
+        CREATE TABLE user (
+            id INTEGER PRIMARY KEY,
+            email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+            password_hash TEXT,             -- argon2; NULL until an invitation is accepted
+            role TEXT NOT NULL CHECK (role IN ('admin', 'moderator', 'editor', 'partner')),
+            active INTEGER NOT NULL DEFAULT 1,
+            auth_version INTEGER NOT NULL DEFAULT 1,  -- bumped on password change: old sessions end
+            created_at TEXT NOT NULL
+        );
+        CREATE TABLE membership (
+            user_id INTEGER NOT NULL REFERENCES user(id),
+            organization_id TEXT NOT NULL REFERENCES organization(id),
+            role TEXT NOT NULL DEFAULT 'editor',
+            PRIMARY KEY (user_id, organization_id)
+        );
+        CREATE TABLE api_token (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES user(id),
+            token_hash TEXT NOT NULL UNIQUE,  -- sha256 of a 256-bit random token
+            created_at TEXT NOT NULL,
+            revoked INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE TABLE user_link (
+            id INTEGER PRIMARY KEY,
+            user_id INTEGER NOT NULL REFERENCES user(id),
+            purpose TEXT NOT NULL CHECK (purpose IN ('invite', 'reset')),
+            token_hash TEXT NOT NULL UNIQUE,
+            created_by INTEGER REFERENCES user(id),
+            created_at TEXT NOT NULL,
+            expires_at TEXT NOT NULL,
+            used_at TEXT
+        );
+        CREATE TABLE revision (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            number INTEGER NOT NULL,
+            action TEXT NOT NULL,           -- initial | create | edit | restore | verify
+            record TEXT NOT NULL,           -- the full record as published (JSON)
+            author_id INTEGER REFERENCES user(id),
+            author_email TEXT,
+            created_at TEXT NOT NULL,
+            change_request_id INTEGER,
+            restored_from INTEGER,
+            note TEXT,
+            UNIQUE (service_id, number)
+        );
+        CREATE TRIGGER revision_no_update BEFORE UPDATE ON revision
+        BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;
+        CREATE TRIGGER revision_no_delete BEFORE DELETE ON revision
+        BEGIN SELECT RAISE(ABORT, 'revisions are append-only'); END;
+        CREATE TABLE change_request (
+            id INTEGER PRIMARY KEY,
+            service_id TEXT NOT NULL,
+            organization_id TEXT NOT NULL,
+            kind TEXT NOT NULL,             -- edit | create | restore
+            base_version INTEGER,           -- the version the proposal was made against
+            record TEXT NOT NULL,           -- the full proposed record (JSON)
+            author_id INTEGER NOT NULL REFERENCES user(id),
+            created_at TEXT NOT NULL,
+            status TEXT NOT NULL DEFAULT 'pending'
+                CHECK (status IN ('pending', 'approved', 'rejected')),
+            reviewer_id INTEGER REFERENCES user(id),
+            reviewed_at TEXT,
+            reason TEXT,
+            published_version INTEGER
+        );
+        CREATE INDEX change_request_status ON change_request(status, created_at);
+        CREATE INDEX change_request_service ON change_request(service_id);
+        CREATE INDEX change_request_author ON change_request(author_id);
+        CREATE TABLE audit_log (
+            id INTEGER PRIMARY KEY,
+            at TEXT NOT NULL,
+            actor_id INTEGER,
+            actor_email TEXT,
+            action TEXT NOT NULL,
+            target_type TEXT,
+            target_id TEXT,
+            detail TEXT                     -- JSON
+        );
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+        BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+        """
+    )

@@ -21,7 +21,8 @@ import re
 import threading
 from dataclasses import dataclass
 
-from geopy.distance import geodesic
+from geographiclib.geodesic import Geodesic
+from geopy.distance import ELLIPSOIDS
 from sqlite_utils import Database
 
 from directory import geo
@@ -29,7 +30,7 @@ from directory import geo
 DEFAULT_RADIUS_KM = 50.0
 MAX_RADIUS_KM = 500.0
 WINDOWS_KM = (2.0, 5.0, 12.0, 25.0, 50.0, 100.0, 200.0)
-SERVING_LIMIT = 50
+SERVING_LIMIT = 20
 NEAREST_TOWN_MAX_KM = 60.0  # a point farther than this from every town names no town
 MAX_NEAR_CHARS = 200
 
@@ -83,8 +84,8 @@ class Place:
 
 def parse_point(text: str) -> tuple[float, float] | None:
     """(lat, lon) for "lat,lon" text; None when it is not numbers; NearError when out of range."""
-    if not _NUMERIC.fullmatch(text):
-        return None
+    if not _NUMERIC.fullmatch(text) or re.fullmatch(r"\d{10}", text):
+        return None  # a name, or a 10-digit PSGC code
     match = _POINT.fullmatch(text)
     if not match:
         raise NearError(
@@ -184,9 +185,14 @@ def nearest_town(db: Database, lat: float, lon: float) -> geo.Area | None:
 # --------------------------------------------------------------------------- distances
 
 
+# geopy's geodesic is geographiclib's Inverse on this ellipsoid (in km); calling it directly
+# gives the same number without building two geopy Points per call (~40% faster)
+_GEOD = Geodesic(ELLIPSOIDS["WGS-84"][0], ELLIPSOIDS["WGS-84"][2])
+
+
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Geodesic distance on WGS-84, as geopy computes it."""
-    return geodesic((lat1, lon1), (lat2, lon2)).km
+    """Geodesic distance on WGS-84, as geopy's `geodesic(...).km` computes it."""
+    return _GEOD.Inverse(lat1, lon1, lat2, lon2, Geodesic.DISTANCE)["s12"]
 
 
 def rounded(km: float) -> float:
@@ -307,6 +313,8 @@ def nearest(
     base = {**params, **circle.params()}
     eps = _eps(circle.radius_km)
     windows = [w for w in WINDOWS_KM if w < circle.radius_km] + [circle.radius_km]
+    if "search_fts" in clause:  # the text match costs more than the window saves: one pass
+        windows = [circle.radius_km]
     rows: list = []
     final = True
     for km in windows:
@@ -331,10 +339,14 @@ def nearest(
         f"{window_sql('win')} and ({_D2}) <= :win_bound2 and {radius_sql(window=False)}",
         {**base, **box, "win_bound2": bound * bound},
     ).fetchall()
-    measured = sorted(
-        (distance_km(circle.lat, circle.lon, lat, lon), name_key, sid)
-        for sid, lat, lon, name_key in candidates
-    )
+    known: dict[tuple[float, float], float] = {}  # many services share a city's point
+    measured = []
+    for sid, lat, lon, name_key in candidates:
+        km = known.get((lat, lon))
+        if km is None:
+            km = known[(lat, lon)] = distance_km(circle.lat, circle.lon, lat, lon)
+        measured.append((km, name_key, sid))
+    measured.sort()
     return [(sid, km) for km, _, sid in measured[:count]]
 
 
@@ -347,7 +359,7 @@ def distances(db: Database, place: Place, service_ids: list[str]) -> dict[str, f
     marks = ", ".join("?" for _ in service_ids)
     rows = db.execute(
         f"select d.service_id, d.lat, d.lon from search_doc d where d.service_id in ({marks}) "
-        "and d.rowid in (select id from search_point)",
+        "and exists (select 1 from search_point p where p.id = d.rowid)",
         service_ids,
     ).fetchall()
     return {sid: distance_km(place.lat, place.lon, lat, lon) for sid, lat, lon in rows}
@@ -364,22 +376,21 @@ def serving(
     chain = [a.code for a in geo.ancestors(db, place.area.code)]
     serve = {f"serve{i}": code for i, code in enumerate(chain)}
     marks = ", ".join(f":{k}" for k in serve)
+    # serving the place or an area containing it; for a region or province, also a part of it
+    inside = (
+        "select doc from search_area where code = :serve0 union "
+        if place.area.level in ("region", "province")
+        else ""
+    )
     condition = (
-        "d.rowid not in (select id from search_point) and d.rowid in ("
-        "select doc from search_area where code = :serve0 "
-        f"union select doc from search_area where exact = 1 and code in ({marks}))"
+        "(d.lat is null or not exists (select 1 from search_point p where p.id = d.rowid)) "
+        f"and d.rowid in ({inside}"
+        f"select doc from search_area where exact = 1 and code in ({marks}))"
     )
     full = f"{clause}{_where(clause)}{condition}"
-    args = {**params, **serve}
-    total = db.execute(f"select count(*) {full}", args).fetchone()[0]
-    if not total:
-        return [], 0
-    ids = [
-        r[0]
-        for r in db.execute(
-            f"select d.service_id {full} "
-            "order by d.scope_rank, d.twenty_four_seven desc, d.name_key limit :serve_limit",
-            {**args, "serve_limit": limit},
-        )
-    ]
-    return ids, total
+    rows = db.execute(  # one pass: the count rides along as a window function
+        f"select d.service_id, count(*) over () {full} "
+        "order by d.scope_rank, d.twenty_four_seven desc, d.name_key limit :serve_limit",
+        {**params, **serve, "serve_limit": limit},
+    ).fetchall()
+    return [r[0] for r in rows], (rows[0][1] if rows else 0)

@@ -6,6 +6,8 @@ from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 import phonenumbers
+from flask import has_request_context
+from flask_babel import format_date, gettext
 
 from directory import hours
 from directory.zones import service_timezone
@@ -73,24 +75,31 @@ def source_year(source_date: str | None) -> int | None:
     return int(match.group(0)) if match else None
 
 
+def _localised_date(day: date) -> str:
+    """A date in the viewer's language inside a request (ISO 8601 outside one)."""
+    if has_request_context():
+        return format_date(day, format="medium")
+    return day.isoformat()
+
+
 def verification(service: dict, today: date, stale_after_days: int = 365) -> dict:
     """How fresh a listing's facts are, in plain words, and whether it may be out of date."""
     assured = service.get("assured_date")
     if assured:
         checked = date.fromisoformat(assured[:10])
         stale = (today - checked).days > stale_after_days
-        label = f"Verified by a person on {checked.isoformat()}"
+        label = gettext("Verified by a person on %(date)s", date=_localised_date(checked))
         return {"label": label, "stale": stale, "assured": True}
     year = source_year(service.get("source_date"))
-    source = service.get("source_date") or "undated"
+    source = service.get("source_date")
     if year:
-        label = f"Unverified since {year} (source dated {source})"
-    else:
-        label = (
-            f"Unverified; the source is {source}"
-            if source != "undated"
-            else "Unverified; the source is undated"
+        label = gettext(
+            "Unverified since %(year)s (source dated %(source)s)", year=year, source=source
         )
+    elif source:
+        label = gettext("Unverified; the source is %(source)s", source=source)
+    else:
+        label = gettext("Unverified; the source is undated")
     return {"label": label, "stale": True, "assured": False}
 
 

@@ -83,6 +83,7 @@ class Query:
     page: int = 1
     per_page: int = 20
     args: dict = field(default_factory=dict)  # the accepted raw values, for links
+    extra: list[Filter] = field(default_factory=list)  # callers' own conditions (HSDS API)
 
 
 @dataclass
@@ -282,9 +283,7 @@ def parse_query(
     return query
 
 
-def build_filters(
-    query: Query, now: datetime | None = None, *, near: bool = True
-) -> list[Filter]:
+def build_filters(query: Query, now: datetime | None = None, *, near: bool = True) -> list[Filter]:
     """The query's conditions on search_doc `d`, each with its human description
     (near=False leaves out the `near` circle, for the nearest-first search that windows it)."""
     filters: list[Filter] = []
@@ -386,6 +385,7 @@ def build_filters(
         )
     if query.free:
         filters.append(Filter("d.free = 1", {}, "free of charge"))
+    filters += query.extra
     return filters
 
 
@@ -423,7 +423,7 @@ def search_sql(
 
 
 def describe(query: Query, total: int) -> str:
-    """A sentence saying what was searched, e.g. '3 services matching "shelter" serving Region V'."""
+    """A sentence saying what was searched: 3 services matching "shelter" serving Region V."""
     parts = [f"{total} service{'s' if total != 1 else ''}"]
     if query.fts:
         parts.append(f"matching “{query.q.strip()[:80]}”")
@@ -473,8 +473,8 @@ def search(
     """Run the query: one page of service ids, the total, and facet counts.
 
     With `near`: the page holds services whose point is within the radius (nearest first for
-    sort=distance), `distances` their geodesic km, and `serving_ids` the services without a
-    point whose service area covers the place."""
+    sort=distance), `distances` their geodesic km, and (on page 1) `serving_ids` the services
+    without a point whose service area covers the place."""
     if query.near is not None:
         nearby.register(db)
     clause, order, params = search_sql(query, now)
@@ -484,8 +484,9 @@ def search(
     if query.near is not None and query.sort == "distance":
         base, _, base_params = search_sql(query, now, near=False)
         circle = nearby.Circle(query.near.lat, query.near.lon, query.radius_km)
-        found = nearby.nearest(db, base, base_params, circle, offset + query.per_page)
-        page = found[offset:] if total else []
+        wanted = min(offset + query.per_page, total)
+        found = nearby.nearest(db, base, base_params, circle, wanted) if offset < total else []
+        page = found[offset:]
         service_ids = [sid for sid, _ in page]
         distances = dict(page)
     else:
@@ -505,9 +506,7 @@ def search(
         place=query.near,
         distances=distances,
     )
-    if query.near is not None:
+    if query.near is not None and query.page == 1:  # the group goes with the first page
         base, _, base_params = search_sql(query, now, near=False)
-        result.serving_ids, result.serving_total = nearby.serving(
-            db, base, base_params, query.near
-        )
+        result.serving_ids, result.serving_total = nearby.serving(db, base, base_params, query.near)
     return result

@@ -1,7 +1,12 @@
 """Error pages: HTML for people, the HSDS-style JSON error shape for the API; never a traceback."""
 
-from flask import jsonify, render_template, request
+import sqlite3
+
+from flask import g, jsonify, render_template, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from directory import timelimit
 
 
 def wants_json() -> bool:
@@ -30,6 +35,17 @@ def handle_http(exc: HTTPException):
     return error_response(exc.code or 500, exc.description or exc.name)
 
 
+def handle_database_error(exc: sqlite3.OperationalError):
+    """A statement stopped by the time limit answers 503 (try narrower); other errors are bugs."""
+    if timelimit.is_timeout(exc, g.get("db")):
+        message = gettext(
+            "This search took too long and was stopped. "
+            "Try again with fewer words or a narrower area, place or type."
+        )
+        return error_response(503, message)
+    return handle_unexpected(exc)
+
+
 def handle_unexpected(exc: Exception):
     """A bug: log it, answer 500 without details."""
     from flask import current_app
@@ -41,4 +57,5 @@ def handle_unexpected(exc: Exception):
 def init_app(app) -> None:
     """Register the handlers."""
     app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(sqlite3.OperationalError, handle_database_error)
     app.register_error_handler(Exception, handle_unexpected)

@@ -1,0 +1,78 @@
+"""A time limit on SQLite statements, so that no search can hold a worker.
+
+Like Datasette's ``sqlite_timelimit``: a progress handler, called every few thousand virtual
+machine steps, interrupts a statement that has run past its deadline; SQLite then raises
+``sqlite3.OperationalError("interrupted")``, which the error handlers answer with a 503.
+
+The deadline is per statement: a trace callback restarts the clock whenever a statement starts,
+so a page that runs many quick queries is not penalised, while any single slow one is stopped.
+Request connections get the limit (see ``db.get_db``); the CLI (imports, exports, backups) does not.
+"""
+
+import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlite_utils import Database
+
+# How many SQLite virtual machine instructions between two checks of the clock.
+CHECK_EVERY = 1000
+INTERRUPTED = "interrupted"
+
+
+class _Deadline:
+    """The clock of one connection: restarted at each statement, checked by the handler."""
+
+    def __init__(self, limit_ms: float) -> None:
+        self.limit = limit_ms / 1000
+        self.deadline = time.perf_counter() + self.limit
+        self.enabled = True
+        self.interrupted = False
+
+    def restart(self, _sql: str | None = None) -> None:
+        """A statement starts: give it the full limit."""
+        self.deadline = time.perf_counter() + self.limit
+        self.interrupted = False
+
+    def expired(self) -> int:
+        """Non-zero (interrupt) once the running statement is past its deadline."""
+        if self.enabled and time.perf_counter() > self.deadline:
+            self.interrupted = True
+            return 1
+        return 0
+
+
+def apply(db: Database, limit_ms: float | None) -> None:
+    """Limit every statement on this database's connection to limit_ms ms (0/None: no limit)."""
+    if not limit_ms or limit_ms <= 0:
+        return
+    clock = _Deadline(limit_ms)
+    db.conn.set_trace_callback(clock.restart)
+    # Tiny limits (tests) check at every step so that even a short statement is stopped.
+    db.conn.set_progress_handler(clock.expired, 1 if limit_ms < 1 else CHECK_EVERY)
+    db.time_limit = clock
+
+
+@contextmanager
+def unlimited(db: Database) -> Iterator[None]:
+    """Run a block (e.g. a full export inside a request) without the statement time limit."""
+    clock = getattr(db, "time_limit", None)
+    if clock is None:
+        yield
+        return
+    clock.enabled = False
+    try:
+        yield
+    finally:
+        clock.enabled = True
+        clock.restart()
+
+
+def is_timeout(exc: BaseException, db: Database | None = None) -> bool:
+    """True when a database error comes from this module stopping a slow statement."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return False
+    # Stopped inside a virtual table (FTS5) SQLite reports e.g. "vtable constructor failed".
+    clock = getattr(db, "time_limit", None)
+    return str(exc) == INTERRUPTED or bool(clock and clock.interrupted)
