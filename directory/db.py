@@ -7,7 +7,7 @@ import click
 from flask import current_app, g, has_request_context
 from sqlite_utils import Database
 
-from directory import timelimit
+from directory import geo, timelimit
 from directory.migrations import migrations
 
 
@@ -61,6 +61,9 @@ def ensure_database(app) -> None:
     db = connect(path)
     try:
         init_db(db, Path(app.config["DATA_DIR"]))
+        # Workers fork after this, so they share the index instead of each building it under
+        # the request time limit.
+        geo.warm(db)
     finally:
         db.conn.close()
 

@@ -506,6 +506,11 @@ def _index(db: Database) -> _Index:
     return index
 
 
+def warm(db: Database) -> None:
+    """Build the place index now (at start-up), so that no request pays for it."""
+    _index(db)
+
+
 def clear_cache(db: Database | None = None) -> None:
     """Forget the in-memory index of one database (or of all): call after editing areas."""
     with _LOCK:

@@ -39,6 +39,14 @@ def _city_point(db: Database, area_code: str | None) -> tuple[float | None, floa
     return None, None
 
 
+def _public_area(db: Database, location: dict) -> str | None:
+    """A location's area for the index: a confidential one is known only by its city."""
+    if not location["confidential"]:
+        return location["area_code"]
+    chain = geo.ancestors(db, location["area_code"])
+    return next((a.code for a in chain if a.level != "barangay"), None)
+
+
 def _is_place_point(db: Database, area_code: str | None, lat, lon) -> bool:
     """Whether a search_doc point locates the service (for `near`), not just its region.
 
@@ -108,7 +116,7 @@ def _index_one(db: Database, service: dict, rowid: int | None) -> None:
     area_codes = [r["area_code"] for r in db.query(
         "select area_code from service_area where service_id = ? and area_code is not null", [sid]
     )]  # fmt: skip
-    location_area = next((loc["area_code"] for loc in locations if loc["area_code"]), None)
+    location_area = next((_public_area(db, loc) for loc in locations if loc["area_code"]), None)
     served = list(dict.fromkeys(area_codes + ([location_area] if location_area else [])))
 
     area_rows: dict[str, int] = {}

@@ -313,9 +313,16 @@ def test_confidential_addresses_are_for_entitled_viewers_only(world):
     anonymous = world["app"].test_client().get(f"/api/services/{sid}")
     assert street not in anonymous.get_data(as_text=True)
     for role, shown in (("editor", True), ("partner", True), ("editor_b", False)):
-        response = call(world, role, "GET", f"/api/services/{sid}")
+        response = call(world, role, "GET", f"/api/services/{sid}?reveal_reason=referral+call")
         assert (street in response.get_data(as_text=True)) is shown, role
         assert "no-store" in response.headers["Cache-Control"]
+        # Without a stated reason nobody sees it, entitled or not.
+        plain = call(world, role, "GET", f"/api/services/{sid}")
+        assert street not in plain.get_data(as_text=True), role
+    reveals = db.execute(
+        "select actor_email, target_id, detail from audit_log where action = 'reveal_address'"
+    ).fetchall()
+    assert [(r[1], "referral call" in r[2]) for r in reveals] == [(sid, True), (sid, True)]
 
 
 def test_editor_proposal_keeps_the_address_when_addresses_are_left_out(world):

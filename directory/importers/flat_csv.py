@@ -7,6 +7,7 @@ source_url, source_date, confidence, notes.
 """
 
 import csv
+import re
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,7 +49,8 @@ def _flag(value: str, field: str, problems: list, source: str, line: int) -> int
 def _age(value: str, field: str, problems: list, source: str, line: int) -> int | None:
     if not value:
         return None
-    if value.isdigit() and int(value) <= 120:
+    # isdigit() accepts "²" and 5,000-digit strings; only plain ASCII digits make an age.
+    if re.fullmatch(r"[0-9]{1,3}", value) and int(value) <= 120:
         return int(value)
     problems.append(Problem(source, line, field, f"expected an age from 0 to 120, got {value!r}"))
     return None

@@ -49,3 +49,17 @@ def entries(
     for row in rows:
         row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
     return rows
+
+
+def log_reveal(db: Database, user, service_id: str, reason: str) -> None:
+    """Record that an entitled user saw a confidential address, and why (its own transaction)."""
+    with db.atomic():
+        record(
+            db,
+            "reveal_address",
+            actor_id=user.id,
+            actor_email=user.email,
+            target_type="service",
+            target_id=service_id,
+            detail={"reason": reason},
+        )

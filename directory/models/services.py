@@ -127,12 +127,13 @@ def _public_location(db: Database, location: dict, addresses: list[dict], reveal
     area = geo.get_area(db, location["area_code"]) if location.get("area_code") else None
     location["area"] = geo.describe(db, area) if area else None
     if location["confidential"] and not reveal:
-        city_lat = city_lon = None
-        for a in geo.ancestors(db, location["area_code"]) if area else []:
-            if a.level != "barangay":
-                city_lat, city_lon = a.lat, a.lon
-                break
-        location["latitude"], location["longitude"] = city_lat, city_lon
+        # Only the city (or coarser area): not its barangay, point, description or address.
+        chain = geo.ancestors(db, location["area_code"]) if area else []
+        city = next((a for a in chain if a.level != "barangay"), None)
+        location["area_code"] = city.code if city else None
+        location["area"] = geo.describe(db, city) if city else None
+        location["latitude"], location["longitude"] = (city.lat, city.lon) if city else (None, None)
+        location["description"] = None
         location["addresses"] = []
     else:
         location["addresses"] = addresses

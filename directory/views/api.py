@@ -5,7 +5,7 @@ from werkzeug.datastructures import ImmutableMultiDict
 
 from directory import hsds, hsds_api, nearby, openapi, present, search
 from directory.db import get_db
-from directory.models import catalog, taxonomies
+from directory.models import audit, catalog, taxonomies
 from directory.models.services import get_service, get_services
 from directory.views.errors import error_response
 
@@ -105,7 +105,10 @@ def service(service_id: str):
     if record is None:
         return error_response(404, f"no service with id {service_id[:80]!r}", "id")
     user = auth.viewer()
-    if user is not None and user.can_see_confidential(record["organization_id"]):
+    reason = (request.args.get("reveal_reason") or "").strip()[:500]
+    # An entitled viewer sees a confidential address only by stating why; each reveal is logged.
+    if reason and user is not None and user.can_see_confidential(record["organization_id"]):
+        audit.log_reveal(db, user, service_id, reason)
         record = get_service(db, service_id, reveal_confidential=True)
     response = jsonify(
         hsds.service(record, extra=hsds.open_now_extra(record, present.manila_now()))

@@ -3,10 +3,11 @@
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext as _
 
 from directory import geo, nearby, present, search
 from directory.db import get_db
-from directory.models import areas, hotlines, organizations
+from directory.models import areas, audit, hotlines, organizations
 from directory.models.services import get_service, get_services
 
 bp = Blueprint("public", __name__)
@@ -87,7 +88,39 @@ def service_page(service_id: str):
     service = get_service(get_db(), service_id)
     if service is None:
         abort(404)
-    return render_template("public/service.html", service=service)
+    return render_template("public/service.html", service=service, may_reveal=_may_reveal(service))
+
+
+def _may_reveal(service: dict) -> bool:
+    """Whether the viewer is entitled to ask for this service's confidential address."""
+    from directory import auth
+
+    user = auth.viewer()
+    has_secret = any(loc["confidential"] for loc in service["locations"])
+    return bool(has_secret and user and user.can_see_confidential(service["organization_id"]))
+
+
+@bp.post("/services/<service_id>/reveal")
+def reveal_address(service_id: str):
+    """Show an entitled user a confidential address, with the stated reason logged."""
+    from directory import auth
+
+    db = get_db()
+    service = get_service(db, service_id)
+    if service is None:
+        abort(404)
+    if not _may_reveal(service):
+        abort(403)
+    reason = (request.form.get("reason") or "").strip()
+    if not reason or len(reason) > 500:
+        error = _("Say why you need the address (up to 500 characters).")
+        page = render_template(
+            "public/service.html", service=service, may_reveal=True, reveal_error=error
+        )
+        return page, 400
+    audit.log_reveal(db, auth.viewer(), service_id, reason)
+    revealed = get_service(db, service_id, reveal_confidential=True)
+    return render_template("public/service.html", service=revealed, may_reveal=False, revealed=True)
 
 
 @bp.get("/organizations/<organization_id>")
