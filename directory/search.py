@@ -54,6 +54,14 @@ class Filter:
     sql: str
     params: dict
     description: str
+    phrase: str = ""  # the description as a translatable message, with %(name)s values
+    values: dict = field(default_factory=dict)
+
+
+def phrased(sql: str, params: dict, phrase: str, **values) -> Filter:
+    """A Filter whose description can be translated (phrase % values)."""
+    shown = {k: (v.lower() if k == "type" else v) for k, v in values.items()}
+    return Filter(sql, params, phrase % shown, phrase, values)
 
 
 @dataclass
@@ -290,18 +298,21 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
     if near and query.near is not None:
         circle = nearby.Circle(query.near.lat, query.near.lon, query.radius_km)
         filters.append(
-            Filter(
+            phrased(
                 nearby.radius_sql(),
                 circle.params(),
-                f"within {query.radius_km:g} km of {query.near.name}",
+                "within %(km)s km of %(place)s",
+                km=f"{query.radius_km:g}",
+                place=query.near.name,
             )
         )
     if query.country:
         filters.append(
-            Filter(
+            phrased(
                 "d.rowid in (select doc from search_area where code = :country)",
                 {"country": query.country},
-                f"in {query.country}",
+                "in %(country)s",
+                country=query.country,
             )
         )
     if query.area:
@@ -309,19 +320,21 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
         up = {f"up{i}": code for i, code in enumerate(query.area_chain)}
         placeholders = ", ".join(f":{k}" for k in up)
         filters.append(
-            Filter(
+            phrased(
                 "d.rowid in (select doc from search_area where code = :area "
                 f"union select doc from search_area where exact = 1 and code in ({placeholders}))",
                 {"area": query.area.code, **up},
-                f"serving {query.area.name}",
+                "serving %(place)s",
+                place=query.area.name,
             )
         )
     for i, (code, name) in enumerate(query.terms):
         filters.append(
-            Filter(
+            phrased(
                 f"d.rowid in (select doc from search_term where code = :term{i})",
                 {f"term{i}": code},
-                f"offering {name.lower()}",
+                "offering %(type)s",
+                type=name,
             )
         )
     if not query.include_youth_justice:
@@ -330,53 +343,57 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
         codes = {f"lang{i}": c for i, c in enumerate(sorted(query.language_codes))}
         placeholders = ", ".join(f":{k}" for k in codes)
         filters.append(
-            Filter(
+            phrased(
                 f"d.rowid in (select doc from search_language where code in ({placeholders}))",
                 codes,
-                f"in language {query.language}",
+                "in language %(language)s",
+                language=query.language,
             )
         )
     if query.age is not None:
         filters.append(
-            Filter(
+            phrased(
                 "(d.minimum_age is null or d.minimum_age <= :age) "
                 "and (d.maximum_age is null or d.maximum_age >= :age)",
                 {"age": query.age},
-                f"for age {query.age}",
+                "for age %(age)s",
+                age=query.age,
             )
         )
     if query.minimum_age is not None:
         filters.append(
-            Filter(
+            phrased(
                 "(d.maximum_age is null or d.maximum_age >= :minimum_age)",
                 {"minimum_age": query.minimum_age},
-                f"taking people aged {query.minimum_age} or more",
+                "taking people aged %(age)s or more",
+                age=query.minimum_age,
             )
         )
     if query.maximum_age is not None:
         filters.append(
-            Filter(
+            phrased(
                 "(d.minimum_age is null or d.minimum_age <= :maximum_age)",
                 {"maximum_age": query.maximum_age},
-                f"taking people aged {query.maximum_age} or less",
+                "taking people aged %(age)s or less",
+                age=query.maximum_age,
             )
         )
     if query.gender:
         filters.append(
-            Filter(
+            phrased(
                 "(d.gender is null or d.gender = :gender)",
                 {"gender": query.gender},
-                f"serving {query.gender}s",
+                "serving females" if query.gender == "female" else "serving males",
             )
         )
     if query.twenty_four_seven:
-        filters.append(Filter("d.twenty_four_seven = 1", {}, "open 24/7"))
+        filters.append(phrased("d.twenty_four_seven = 1", {}, "open 24/7"))
     if query.open_now:
         now = now or datetime.now(UTC)
         utc = now.astimezone(UTC)
         minute = utc.weekday() * 1440 + utc.hour * 60 + utc.minute
         filters.append(
-            Filter(
+            phrased(
                 "(d.twenty_four_seven = 1 or d.rowid in (select doc from search_hours "
                 "where start_minute <= :minute and end_minute > :minute))",
                 {"minute": minute},
@@ -384,7 +401,7 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
             )
         )
     if query.free:
-        filters.append(Filter("d.free = 1", {}, "free of charge"))
+        filters.append(phrased("d.free = 1", {}, "free of charge"))
     filters += query.extra
     return filters
 
@@ -422,12 +439,28 @@ def search_sql(
     return clause, _order_by(query), params
 
 
-def describe(query: Query, total: int) -> str:
-    """A sentence saying what was searched: 3 services matching "shelter" serving Region V."""
-    parts = [f"{total} service{'s' if total != 1 else ''}"]
+def describe(query: Query, total: int, gettext=None, ngettext=None) -> str:
+    """A sentence saying what was searched: 3 services matching "shelter" serving Region V.
+
+    With gettext/ngettext (the interface's translators) the sentence is in the viewer's language.
+    """
+    if gettext is None or ngettext is None:
+        parts = [f"{total} service{'s' if total != 1 else ''}"]
+        if query.fts:
+            parts.append(f"matching “{query.q.strip()[:80]}”")
+        parts += [f.description for f in build_filters(query) if f.description]
+        return " ".join(parts)
+    parts = [ngettext("%(num)d service", "%(num)d services", total) % {"num": total}]
     if query.fts:
-        parts.append(f"matching “{query.q.strip()[:80]}”")
-    parts += [f.description for f in build_filters(query) if f.description]
+        parts.append(gettext("matching “%(text)s”") % {"text": query.q.strip()[:80]})
+    for f in build_filters(query):
+        if f.phrase:
+            values = dict(f.values)
+            if "type" in values:
+                values["type"] = gettext(values["type"]).lower()
+            parts.append(gettext(f.phrase) % values)
+        elif f.description:
+            parts.append(f.description)
     return " ".join(parts)
 
 

@@ -143,3 +143,11 @@ def test_areas_browse_region_province_city_with_counts(client):
     assert "City of Naga" in province
     counts = re.findall(r"<td>(\d+)</td>", region)
     assert counts and any(int(c) > 0 for c in counts)
+
+
+def test_search_summary_in_filipino_and_cebuano(client):
+    fil = client.get("/search?region=Region+VIII&lang=fil").get_data(as_text=True)
+    assert re.search(r"\d+ serbisyo na naglilingkod sa Region VIII", fil)
+    ceb = client.get("/search?region=Region+VIII&free=1&lang=ceb").get_data(as_text=True)
+    summary = r"\d+ ka serbisyo nga nagserbisyo sa Region VIII \(Eastern Visayas\) libre"
+    assert re.search(summary, ceb)

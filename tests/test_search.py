@@ -237,3 +237,30 @@ def test_description_is_a_sentence(db):
     result = run(db, q="shelter", region="Region V")
     assert result.description.startswith(f"{result.total} service")
     assert "shelter" in result.description and "Region V" in result.description
+
+
+def test_the_summary_is_translated_when_asked(db):
+    query = search.parse_query(db, {"region": "Region VIII", "type": "shelter", "free": "1"})
+    fil = {
+        "%(num)d service": "%(num)d serbisyo",
+        "serving %(place)s": "na naglilingkod sa %(place)s",
+        "offering %(type)s": "na nag-aalok ng %(type)s",
+        "Shelter and residential care": "Tirahan",
+        "free of charge": "libre",
+    }
+
+    def gettext(message):
+        return fil.get(message, message)
+
+    def ngettext(one, many, n):
+        return gettext(one if n == 1 else many)
+
+    english = search.describe(query, 1)
+    assert english == (
+        "1 service serving Region VIII (Eastern Visayas) offering shelter and residential care "
+        "free of charge"
+    )
+    translated = search.describe(query, 1, gettext, ngettext)
+    assert translated == (
+        "1 serbisyo na naglilingkod sa Region VIII (Eastern Visayas) na nag-aalok ng tirahan libre"
+    )

@@ -3,6 +3,7 @@
 from datetime import date
 
 from flask import Blueprint, abort, current_app, render_template, request
+from flask_babel import gettext, ngettext
 from flask_babel import gettext as _
 
 from directory import geo, nearby, present, search
@@ -22,6 +23,7 @@ def template_helpers() -> dict:
         "verification": lambda s: present.verification(
             s, date.today(), current_app.config["STALE_AFTER_DAYS"]
         ),
+        "describe_search": lambda r: search.describe(r.query, r.total, gettext, ngettext),
         "quick_exit_url": current_app.config["QUICK_EXIT_URL"],
     }
 
