@@ -506,6 +506,17 @@ def _index(db: Database) -> _Index:
     return index
 
 
+def is_name_of(db: Database, area: Area, text: str) -> bool:
+    """Whether `text` is the area's name, one of its aliases or its code (not a fuzzy match)."""
+    key = normalize(text)
+    if key in (normalize(area.name), area.code.lower()):
+        return True
+    found = db.execute(
+        "select 1 from area_alias where alias = ? and code = ?", [key, area.code]
+    ).fetchone()
+    return found is not None
+
+
 def warm(db: Database) -> None:
     """Build the place index now (at start-up), so that no request pays for it."""
     _index(db)

@@ -100,3 +100,10 @@ def test_names_that_repeat_across_provinces_resolve_in_context(db, tmp_path):
     records, problems = read_records(db, write(tmp_path, [row]))
     assert problems == []
     assert records[0]["locations"][0]["area_code"].startswith("05062")  # Sorsogon
+
+
+def test_a_near_miss_place_name_is_an_error_not_a_guess(db, tmp_path):
+    row = {**GOOD, "region": "Narnia Region", "province": "", "city": "", "service_area": ""}
+    _, problems = read_records(db, write(tmp_path, [row]))
+    assert [(p.line, p.field) for p in problems] == [(2, "region")]
+    assert "Narnia Region" in problems[0].message and "did you mean" in problems[0].message

@@ -60,10 +60,23 @@ def _resolve(db: Database, text: str, levels, field, problems, source, line) -> 
     if not text:
         return None
     try:
-        return geo.resolve_area(db, text, levels=levels)
+        area = geo.resolve_area(db, text, levels=levels)
     except geo.PlaceError as exc:
         problems.append(Problem(source, line, field, str(exc)))
         return None
+    name = text.split(",", 1)[0]
+    if not geo.is_name_of(db, area, name):  # a typo-tolerant guess is fine for search, not here
+        problems.append(
+            Problem(
+                source,
+                line,
+                field,
+                f'"{name[:60]}" is not a known name of a {levels[0]}; '
+                f"did you mean {geo.describe(db, area)}? (or give its PSGC code)",
+            )
+        )
+        return None
+    return area
 
 
 def _place(db: Database, row: dict, problems, source, line) -> dict[str, geo.Area]:

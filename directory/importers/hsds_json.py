@@ -464,13 +464,7 @@ def _resolve_names(db: Database, country: str, parts, name: str):
 
 def _names(db: Database, area: geo.Area, text: str) -> bool:
     """Whether `text` is the area's name, one of its aliases or its code (not a fuzzy match)."""
-    key = geo.normalize(text)
-    if key in (geo.normalize(area.name), area.code.lower()):
-        return True
-    found = db.execute(
-        "select 1 from area_alias where alias = ? and code = ?", [key, area.code]
-    ).fetchone()
-    return found is not None
+    return geo.is_name_of(db, area, text)
 
 
 def _locations(ctx: Context, obj: dict, sid: str, r: Reader) -> list[dict]:
