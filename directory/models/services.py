@@ -46,10 +46,28 @@ def _delete_children(db: Database, service_id: str) -> None:
             db.execute("delete from location where id = ?", [location_id])
 
 
+def _insert(db: Database, table: str, row: dict) -> None:
+    """One plain INSERT (sqlite-utils' insert() re-reads the table schema on every call)."""
+    columns = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    db.execute(f'insert into "{table}" ({columns}) values ({marks})', list(row.values()))
+
+
+def _upsert(db: Database, table: str, row: dict) -> None:
+    """Insert, or update the given columns of the row with the same id."""
+    columns = ", ".join(f'"{c}"' for c in row)
+    marks = ", ".join("?" for _ in row)
+    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != "id")
+    sql = f'insert into "{table}" ({columns}) values ({marks}) on conflict(id) do update set '
+    db.execute(sql + updates, list(row.values()))
+
+
 def save_service(db: Database, record: dict, *, index: bool = True) -> None:
     """Insert or replace one service and everything nested in it (call inside a transaction)."""
     org = record["organization"]
-    db["organization"].upsert(
+    _upsert(
+        db,
+        "organization",
         {
             "id": org["id"],
             "name": org["name"],
@@ -58,45 +76,48 @@ def save_service(db: Database, record: dict, *, index: bool = True) -> None:
             "email": org.get("email"),
             "last_modified": now_iso(),
         },
-        pk="id",
     )
     service_id = record["id"]
     row = _pick(record, SERVICE_COLUMNS)
     row["last_modified"] = record.get("last_modified") or now_iso()
     _delete_children(db, service_id)
-    db["service"].upsert(row, pk="id")
+    _upsert(db, "service", row)
     for i, phone in enumerate(record.get("phones", [])):
-        db["phone"].insert({**phone, "service_id": service_id, "position": i})
+        _insert(db, "phone", {**phone, "service_id": service_id, "position": i})
     for schedule in record.get("schedules", []):
-        db["schedule"].insert({"timezone": None, **schedule, "service_id": service_id})
+        _insert(db, "schedule", {"timezone": None, **schedule, "service_id": service_id})
     for language in record.get("languages", []):
-        db["language"].insert({**language, "service_id": service_id})
+        _insert(db, "language", {**language, "service_id": service_id})
     for area in record.get("service_areas", []):
-        db["service_area"].insert({**area, "service_id": service_id})
+        _insert(db, "service_area", {**area, "service_id": service_id})
     for location in record.get("locations", []):
         addresses = location.get("addresses", [])
         loc = {k: v for k, v in location.items() if k != "addresses"}
-        db["location"].upsert({**loc, "organization_id": record["organization_id"]}, pk="id")
+        _upsert(db, "location", {**loc, "organization_id": record["organization_id"]})
         db.execute("delete from address where location_id = ?", [loc["id"]])
         for address in addresses:
-            db["address"].insert({**address, "location_id": loc["id"]})
-        db["service_at_location"].insert(
+            _insert(db, "address", {**address, "location_id": loc["id"]})
+        _insert(
+            db,
+            "service_at_location",
             {
                 "id": stable_uuid(service_id, loc["id"]),
                 "service_id": service_id,
                 "location_id": loc["id"],
-            }
+            },
         )
     terms = {r["code"]: r["id"] for r in db.query("select code, id from taxonomy_term")}
     for code in record.get("taxonomy_terms", []):
-        db["attribute"].insert(
+        _insert(
+            db,
+            "attribute",
             {
                 "id": stable_uuid(service_id, code),
                 "link_id": service_id,
                 "taxonomy_term_id": terms[code],
                 "link_type": "service_type",
                 "link_entity": "service",
-            }
+            },
         )
     if index:
         search_index.index_services(db, [service_id])
