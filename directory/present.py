@@ -1,50 +1,41 @@
 """How records read to a person: phone links, open-now labels, how fresh the facts are."""
 
 import re
+from dataclasses import replace
 from datetime import date, datetime
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 from flask import has_request_context
 from flask_babel import format_date, gettext
 
-from directory import hours
+from directory import hours, phones
 from directory.zones import service_timezone
 
 
 def phone_view(phone: dict, viewer_country: str = "PH") -> dict:
     """Display text, tel: and sms: links and warnings for one stored phone row."""
-    dial = phone.get("e164") or re.sub(r"[^0-9*#+]", "", phone.get("short_code") or "") or None
-    shown = phone["number"]
-    if phone.get("e164"):
-        parsed = phonenumbers.parse(phone["e164"])
-        same_country = phonenumbers.region_code_for_number(parsed) == viewer_country
-        fmt = (
-            phonenumbers.PhoneNumberFormat.NATIONAL
-            if same_country
-            else phonenumbers.PhoneNumberFormat.INTERNATIONAL
-        )
-        shown = phonenumbers.format_number(parsed, fmt)
-    elif phone.get("short_code"):
-        shown = phone["short_code"]
-    tel = None
-    # A number that failed validation is shown as published, never as a link to dial.
-    if phone.get("needs_verification"):
-        dial = None
-    if dial and phone.get("type") != "fax":
-        tel = f"tel:{dial}" + (f";ext={phone['extension']}" if phone.get("extension") else "")
-    sms = None
-    if dial and phone.get("sms"):
-        sms = f"sms:{dial}" + (f"?body={quote(phone['sms_body'])}" if phone.get("sms_body") else "")
+    parsed = phones.ParsedPhone(
+        number=phone["number"],
+        extension=phone.get("extension"),
+        type=phone.get("type") or "voice",
+        e164=phone.get("e164"),
+        short_code=phone.get("short_code"),
+        sms=bool(phone.get("sms")),
+        sms_body=phone.get("sms_body"),
+        valid=bool(phone.get("valid")),
+        needs_verification=bool(phone.get("needs_verification")),
+        country="",  # the number's own country decides national vs international format
+    )
+    # The extension is shown beside the number ("local 5354"), not inside it.
+    shown = phones.display(replace(parsed, extension=None), viewer_country)
     return {
         "shown": shown,
         "published": phone["number"],
         "extension": phone.get("extension"),
         "type": phone.get("type"),
         "description": phone.get("description"),
-        "tel": tel,
-        "sms": sms,
+        "tel": phones.tel_href(parsed),
+        "sms": phones.sms_href(parsed),
         "sms_body": phone.get("sms_body"),
         "needs_verification": bool(phone.get("needs_verification")),
         "problem": phone.get("problem"),

@@ -237,8 +237,8 @@ def test_text_this_leaves_out_numbers_that_need_verification(client, app):
         service = {
             "name": "X",
             "phones": [
-                {"number": "163", "short_code": "163"},
-                {"number": "02 1343", "short_code": "1343", "needs_verification": 1},
+                {"number": "163", "short_code": "163", "valid": 1},  # as stored
+                {"number": "02 1343", "short_code": "1343", "valid": 0, "needs_verification": 1},
             ],
             "twenty_four_seven": 1,
         }
