@@ -373,3 +373,48 @@ def m004_accounts_and_review(db: Database) -> None:
         BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
         """
     )
+
+
+@migrations()
+def m005_search_tags_and_facets(db: Database) -> None:
+    """Filters as FTS5 tokens, facet columns on search_doc, running facet totals.
+
+    A region, type or language filter is a posting list in FTS5 (the `tags` column), so a
+    search intersects lists instead of probing a table per text match; facet counts group the
+    hits by three short columns of search_doc; search_totals holds the counts of the whole
+    directory for a search with no filter at all. The R*Tree carries each point at full
+    precision and whether it is victim-facing, so a count inside a circle needs no other table.
+    Everything is rebuilt from the HSDS tables.
+    """
+    from directory import search_index
+
+    db.executescript(
+        """
+        DROP TABLE search_fts;
+        CREATE VIRTUAL TABLE search_fts USING fts5(
+            name, organization, description, terms, areas, tags,
+            tokenize = 'porter unicode61 remove_diacritics 2'
+        );
+        ALTER TABLE search_doc ADD COLUMN facet_regions TEXT;    -- region codes, comma-joined
+        ALTER TABLE search_doc ADD COLUMN facet_types TEXT;      -- taxonomy term codes
+        ALTER TABLE search_doc ADD COLUMN facet_languages TEXT;  -- ISO 639 codes
+        -- the order of a search without words; victim_facing is not in it on purpose: an index
+        -- on that column would tempt the planner away from the R*Tree in `near` searches
+        CREATE INDEX search_doc_browse ON search_doc(scope_rank, twenty_four_seven DESC, name_key);
+        CREATE TABLE search_totals (
+            kind TEXT NOT NULL,             -- all|nationwide|region|type|language
+            code TEXT NOT NULL,
+            count INTEGER NOT NULL,
+            PRIMARY KEY (kind, code)
+        ) WITHOUT ROWID;
+        DROP TABLE search_point;
+        -- reading an auxiliary (+) column costs a look-up per row: +lat/+lon are read only to
+        -- decide the few points whose 32-bit box leaves their side of a circle unsure
+        CREATE VIRTUAL TABLE search_point USING rtree(
+            id, min_lat, max_lat, min_lon, max_lon, +lat, +lon
+        );
+        -- the few services that are not victim-facing, for counts that leave them out
+        CREATE INDEX search_doc_not_victim_facing ON search_doc(lat) WHERE victim_facing = 0;
+        """
+    )
+    search_index.rebuild(db)

@@ -25,7 +25,7 @@ from geographiclib.geodesic import Geodesic
 from geopy.distance import ELLIPSOIDS
 from sqlite_utils import Database
 
-from directory import geo
+from directory import geo, search_index
 
 DEFAULT_RADIUS_KM = 50.0
 MAX_RADIUS_KM = 500.0
@@ -33,6 +33,9 @@ WINDOWS_KM = (2.0, 5.0, 12.0, 25.0, 50.0, 100.0, 200.0)
 SERVING_LIMIT = 20
 NEAREST_TOWN_MAX_KM = 60.0  # a point farther than this from every town names no town
 MAX_NEAR_CHARS = 200
+# how far an R*Tree box corner (32-bit floats, 2 ulps at most) can be from its point:
+# 2 ulps of 180° of longitude and of 90° of latitude are 3.4 m and 1.7 m at most
+ROUNDING_KM = 0.01
 
 _A = 6378.137  # WGS-84, as geopy's geodesic uses
 _F = 1 / 298.257223563
@@ -42,12 +45,17 @@ _NUMERIC = re.compile(r"[-+0-9.,;\s]+")
 
 
 class NearError(ValueError):
-    """`near` or `radius_km` is malformed: names the parameter and says why."""
+    """`near` or `radius_km` is malformed: names the parameter and says why.
 
-    def __init__(self, parameter: str, message: str):
+    `message` is the reason in English; `msgid` (with %(name)s placeholders) and `values` are
+    the same reason to translate (templates/_messages_from_code.html lists every msgid)."""
+
+    def __init__(self, parameter: str, message: str, values: dict | None = None):
         self.parameter = parameter
-        self.message = message
-        super().__init__(f"{parameter}: {message}")
+        self.msgid = message
+        self.values = dict(values or {})
+        self.message = message % self.values if self.values else message
+        super().__init__(f"{parameter}: {self.message}")
 
 
 @dataclass(frozen=True)
@@ -90,13 +98,18 @@ def parse_point(text: str) -> tuple[float, float] | None:
     if not match:
         raise NearError(
             "near",
-            f"{text[:40]!r} is not a place or a latitude,longitude pair such as 11.24,125.00",
+            "%(value)s is not a place or a latitude,longitude pair such as 11.24,125.00",
+            {"value": repr(text[:40])},
         )
     lat, lon = float(match.group(1)), float(match.group(2))
     if not -90 <= lat <= 90:
-        raise NearError("near", f"latitude must be from -90 to 90, not {match.group(1)}")
+        raise NearError(
+            "near", "latitude must be from -90 to 90, not %(value)s", {"value": match.group(1)}
+        )
     if not -180 <= lon <= 180:
-        raise NearError("near", f"longitude must be from -180 to 180, not {match.group(2)}")
+        raise NearError(
+            "near", "longitude must be from -180 to 180, not %(value)s", {"value": match.group(2)}
+        )
     return lat, lon
 
 
@@ -108,14 +121,15 @@ def parse_radius(text: str | None) -> float:
     if not re.fullmatch(r"\d{1,6}(\.\d{1,6})?|\.\d{1,6}", value):
         raise NearError(
             "radius_km",
-            f"must be a number of kilometres above 0 and at most {MAX_RADIUS_KM:g}, "
-            f"not {value[:40]!r}",
+            "must be a number of kilometres above 0 and at most %(max)s, not %(value)s",
+            {"max": f"{MAX_RADIUS_KM:g}", "value": repr(value[:40])},
         )
     radius = float(value)
     if not 0 < radius <= MAX_RADIUS_KM:
         raise NearError(
             "radius_km",
-            f"must be above 0 and at most {MAX_RADIUS_KM:g} km, not {value[:40]}",
+            "must be above 0 and at most %(max)s km, not %(value)s",
+            {"max": f"{MAX_RADIUS_KM:g}", "value": value[:40]},
         )
     return radius
 
@@ -138,7 +152,8 @@ def resolve_place(db: Database, text: str) -> Place:
     if area.lat is None or area.lon is None:
         raise NearError(
             "near",
-            f"{area.name} has no point to measure from; give a region, province, city or town",
+            "%(place)s has no point to measure from; give a region, province, city or town",
+            {"place": area.name},
         )
     return Place(
         geo.describe(db, area), area.lat, area.lon, area.code, area.level, area, area.approximate
@@ -230,12 +245,17 @@ def _eps(radius_km: float) -> float:
     return 2e-4 + 4e-6 * radius_km
 
 
-# the squared flat estimate of the distance from the centre to d's point, in km²
-_D2 = (
-    "((d.lat - :near_lat) * :near_ky) * ((d.lat - :near_lat) * :near_ky) + "
-    "((d.lon - :near_lon) * :near_kx * (1 - :near_t * (d.lat - :near_lat))) * "
-    "((d.lon - :near_lon) * :near_kx * (1 - :near_t * (d.lat - :near_lat)))"
-)
+def _d2(table: str) -> str:
+    """SQL: the squared flat estimate of the distance from the centre to the table's point, km²
+    (search_doc `d` or the R*Tree `p`, whose +lat/+lon keep full precision)."""
+    return (
+        f"(({table}.lat - :near_lat) * :near_ky) * (({table}.lat - :near_lat) * :near_ky) + "
+        f"(({table}.lon - :near_lon) * :near_kx * (1 - :near_t * ({table}.lat - :near_lat))) * "
+        f"(({table}.lon - :near_lon) * :near_kx * (1 - :near_t * ({table}.lat - :near_lat)))"
+    )
+
+
+_D2 = _d2("d")
 
 
 @dataclass(frozen=True)
@@ -286,14 +306,47 @@ def window_sql(prefix: str = "near") -> str:
     )
 
 
+def _band(table: str) -> str:
+    d2 = _d2(table)
+    return (
+        f"(({d2}) <= :near_in2 or (({d2}) <= :near_out2 and "
+        f"geodesic_km({table}.lat, {table}.lon, :near_lat, :near_lon) <= :near_radius))"
+    )
+
+
 def radius_sql(window: bool = True) -> str:
     """The exact condition 'd's point is within :near_radius km' (geodesic only in the band);
     window=False when the caller already restricts d to an R*Tree box."""
-    band = (
-        f"(({_D2}) <= :near_in2 or (({_D2}) <= :near_out2 and "
-        "geodesic_km(d.lat, d.lon, :near_lat, :near_lon) <= :near_radius))"
-    )
-    return f"{window_sql()} and {band}" if window else band
+    return f"{window_sql()} and {_band('d')}" if window else _band("d")
+
+
+def count_inside(db: Database, circle: Circle) -> int:
+    """How many victim-facing services have a point within the circle.
+
+    The R*Tree counts every point inside, the few services that are not victim-facing are
+    counted apart (a partial index) and taken away. The tree's boxes are 32-bit floats (within
+    ROUNDING_KM of the point): a point whose estimate is within that much of the band is
+    decided by geodesic on its full-precision +lat/+lon, read for those few points only."""
+    register(db)
+    params = circle.params()
+    inner = math.sqrt(params["near_in2"]) - ROUNDING_KM
+    outer = math.sqrt(params["near_out2"]) + ROUNDING_KM
+    d2 = _d2("p").replace("p.lat", "p.min_lat").replace("p.lon", "p.min_lon")
+    every = db.execute(
+        "select count(*) from search_point p where p.min_lat >= :near_s and "
+        "p.max_lat <= :near_n and p.min_lon >= :near_w and p.max_lon <= :near_e and "
+        f"(({d2}) <= :sure_in2 or (({d2}) <= :sure_out2 and "
+        "geodesic_km(p.lat, p.lon, :near_lat, :near_lon) <= :near_radius))",
+        {**params, "sure_in2": max(inner, 0) ** 2, "sure_out2": outer**2},
+    ).fetchone()[0]
+    others = db.execute(
+        "select count(*) from search_doc d indexed by search_doc_not_victim_facing "
+        "where d.victim_facing = 0 and d.lat between :near_s and :near_n "
+        f"and d.lon between :near_w and :near_e and {_band('d')} "
+        "and exists (select 1 from search_point p where p.id = d.rowid)",
+        params,
+    ).fetchone()[0]
+    return every - others
 
 
 def _where(clause: str) -> str:
@@ -365,32 +418,50 @@ def distances(db: Database, place: Place, service_ids: list[str]) -> dict[str, f
     return {sid: distance_km(place.lat, place.lon, lat, lon) for sid, lat, lon in rows}
 
 
+def serving_condition(db: Database, place: Place) -> tuple[str, dict, str] | None:
+    """Services without a point whose service area covers the place, as a condition on
+    search_doc `d`: (SQL, its parameters, the same as an FTS5 expression on the tags column).
+    None when the place is no area (a point far from every town)."""
+    if place.area is None:
+        return None
+    chain = [a.code for a in geo.ancestors(db, place.area.code)]
+    serve = {f"serve{i}": code for i, code in enumerate(chain)}
+    marks = ", ".join(f":{k}" for k in serve)
+    within = place.area.level in ("region", "province")
+    # serving the place or an area containing it; for a region or province, also a part of it
+    inside = "select doc from search_area where code = :serve0 union " if within else ""
+    sql = (
+        "(d.lat is null or not exists (select 1 from search_point p where p.id = d.rowid)) "
+        f"and d.rowid in ({inside}"
+        f"select doc from search_area where exact = 1 and code in ({marks}))"
+    )
+    tokens = [search_index.tag("x", code) for code in chain]
+    if within:
+        tokens.append(search_index.tag("a", chain[0]))
+    no_point = search_index.tag("p", 0)
+    return sql, serve, f"tags : ({' OR '.join(tokens)}) AND tags : {no_point}"
+
+
 def serving(
     db: Database, clause: str, params: dict, place: Place, limit: int = SERVING_LIMIT
 ) -> tuple[list[str], int]:
     """Services without a point whose service area covers the place: (first ids, how many).
 
-    Local lines first, then provincial, regional, national; 24/7 first within each."""
-    if place.area is None:
+    Local lines first, then provincial, regional, national; 24/7 first within each.
+    `clause` is a FROM + WHERE on search_doc `d`; search.search() passes the condition to
+    FTS5 instead when it can (serving_condition's third part)."""
+    condition = serving_condition(db, place)
+    if condition is None:
         return [], 0
-    chain = [a.code for a in geo.ancestors(db, place.area.code)]
-    serve = {f"serve{i}": code for i, code in enumerate(chain)}
-    marks = ", ".join(f":{k}" for k in serve)
-    # serving the place or an area containing it; for a region or province, also a part of it
-    inside = (
-        "select doc from search_area where code = :serve0 union "
-        if place.area.level in ("region", "province")
-        else ""
-    )
-    condition = (
-        "(d.lat is null or not exists (select 1 from search_point p where p.id = d.rowid)) "
-        f"and d.rowid in ({inside}"
-        f"select doc from search_area where exact = 1 and code in ({marks}))"
-    )
-    full = f"{clause}{_where(clause)}{condition}"
+    sql, serve, _ = condition
+    return serving_page(db, f"{clause}{_where(clause)}{sql}", {**params, **serve}, limit)
+
+
+def serving_page(db: Database, clause: str, params: dict, limit: int) -> tuple[list[str], int]:
+    """The first `limit` ids of the clause's rows in the group's order, and how many there are."""
     rows = db.execute(  # one pass: the count rides along as a window function
-        f"select d.service_id, count(*) over () {full} "
+        f"select d.service_id, count(*) over () {clause} "
         "order by d.scope_rank, d.twenty_four_seven desc, d.name_key limit :serve_limit",
-        {**params, **serve, "serve_limit": limit},
+        {**params, "serve_limit": limit},
     ).fetchall()
     return [r[0] for r in rows], (rows[0][1] if rows else 0)

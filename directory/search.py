@@ -6,13 +6,14 @@ so the same data builds the query and the sentence shown above the results.
 """
 
 import re
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from sqlite_utils import Database
 
-from directory import geo, nearby
+from directory import geo, nearby, search_index
 
 SORTS = ("relevance", "distance", "name", "verified")
 GENDERS = {"female": "female", "f": "female", "girl": "female", "girls": "female",
@@ -30,6 +31,9 @@ LANGUAGE_ALIASES = {
     "tausug": {"tsg"}, "hiligaynon": {"hil"}, "ilonggo": {"hil"}, "bikol": {"bik"},
     "spanish": {"es"}, "french": {"fr"}, "german": {"de"}, "dutch": {"nl"},
 }  # fmt: skip
+BM25_WEIGHTS = "10.0, 4.0, 1.0, 2.0, 2.0, 0.0"  # name ... areas; tags never rank
+TEXT_COLUMNS = "{name organization description terms areas}"  # where the words are looked for
+NOT_VICTIM_FACING = "tags : " + search_index.tag("v", 0)
 SEARCH_PARAMETERS = {
     "q", "search", "country", "region", "province", "city", "taxonomy_term_id", "type",
     "language", "age", "minimum_age", "maximum_age", "gender", "open_now",
@@ -37,14 +41,38 @@ SEARCH_PARAMETERS = {
 }  # fmt: skip
 
 
-class QueryError(ValueError):
-    """A search parameter is unknown or malformed: names the parameter and says why."""
+class Message(str):
+    """English text that keeps its translatable form: `msgid` with %(name)s placeholders and the
+    `values` that fill them. Used as a str it is the English text (the JSON API, logs); a page
+    shows it in the viewer's language with gettext(msgid) % values."""
 
-    def __init__(self, parameter: str, message: str, choices: list[tuple[str, str]] | None = None):
+    msgid: str
+    values: dict
+
+    def __new__(cls, msgid: str, **values):
+        text = super().__new__(cls, msgid % values if values else msgid)
+        text.msgid, text.values = msgid, values
+        return text
+
+
+class QueryError(ValueError):
+    """A search parameter is unknown or malformed: names the parameter and says why.
+
+    `message` is the reason in English; `msgid` and `values` are the same reason to translate
+    (templates/_messages_from_code.html lists every msgid, so the catalogues have them)."""
+
+    def __init__(
+        self,
+        parameter: str,
+        message: str,
+        choices: list[tuple[str, str]] | None = None,
+        values: dict | None = None,
+    ):
         self.parameter = parameter
-        self.message = message
+        self.message = Message(message, **(values or {}))
+        self.msgid, self.values = self.message.msgid, self.message.values
         self.choices = choices or []  # (value, label) the user may pick instead, e.g. places
-        super().__init__(f"{parameter}: {message}")
+        super().__init__(f"{parameter}: {self.message}")
 
 
 @dataclass
@@ -56,12 +84,19 @@ class Filter:
     description: str
     phrase: str = ""  # the description as a translatable message, with %(name)s values
     values: dict = field(default_factory=dict)
+    tags: str = ""  # the same condition as an FTS5 expression on search_fts.tags, if it has one
+    tags_excluded: str = ""  # or as an FTS5 expression the rows must not match
 
 
-def phrased(sql: str, params: dict, phrase: str, **values) -> Filter:
+def phrased(sql: str, params: dict, phrase: str, tags: str = "", **values) -> Filter:
     """A Filter whose description can be translated (phrase % values)."""
     shown = {k: (v.lower() if k == "type" else v) for k, v in values.items()}
-    return Filter(sql, params, phrase % shown, phrase, values)
+    return Filter(sql, params, phrase % shown, phrase, values, tags)
+
+
+def _any_tag(kind: str, codes) -> str:
+    """FTS5: the tags column holds one of these values."""
+    return "tags : (" + " OR ".join(search_index.tag(kind, c) for c in codes) + ")"
 
 
 @dataclass
@@ -136,10 +171,18 @@ def _int(args: dict, name: str, low: int, high: int) -> int | None:
     if value in (None, ""):
         return None
     if not re.fullmatch(r"[0-9]{1,9}", value):
-        raise QueryError(name, f"must be a whole number from {low} to {high}, not {value[:40]!r}")
+        raise QueryError(
+            name,
+            "must be a whole number from %(low)s to %(high)s, not %(value)s",
+            values={"low": low, "high": high, "value": repr(value[:40])},
+        )
     number = int(value)
     if not low <= number <= high:
-        raise QueryError(name, f"must be from {low} to {high}, not {number}")
+        raise QueryError(
+            name,
+            "must be from %(low)s to %(high)s, not %(value)s",
+            values={"low": low, "high": high, "value": number},
+        )
     return number
 
 
@@ -151,15 +194,16 @@ def _bool(args: dict, name: str) -> bool:
         return True
     if value.lower() in FALSE:
         return False
-    raise QueryError(name, f"must be 1 or 0, not {value[:40]!r}")
+    raise QueryError(name, "must be 1 or 0, not %(value)s", values={"value": repr(value[:40])})
 
 
 def fts_query(text: str) -> tuple[str | None, list[str]]:
-    """Escape free text for FTS5 MATCH: each word quoted, operators and stray quotes inert."""
+    """Escape free text for FTS5 MATCH: each word quoted, operators and stray quotes inert.
+    The notes say what was left out (Message: English, and translatable)."""
     words = re.findall(r"\w+", text.replace("\x00", " "))
-    notes = []
+    notes: list[str] = []
     if len(words) > MAX_QUERY_WORDS:
-        notes.append(f"only the first {MAX_QUERY_WORDS} words were searched")
+        notes.append(Message("only the first %(num)s words were searched", num=MAX_QUERY_WORDS))
         words = words[:MAX_QUERY_WORDS]
     if not words:
         return None, notes
@@ -180,10 +224,14 @@ def _resolve_area(db: Database, args: dict) -> tuple[geo.Area | None, list[str]]
         try:
             area = geo.resolve_area(db, text[:200], levels=levels)
         except geo.PlaceError as exc:
-            raise QueryError(param, str(exc)) from None
+            raise QueryError(param, exc.msgid, values=exc.values) from None
         chain = [a.code for a in geo.ancestors(db, area.code)]
         if chosen is not None and chosen.code not in chain:
-            raise QueryError(param, f"{area.name} is not in {chosen.name} ({chosen_param})")
+            raise QueryError(
+                param,
+                "%(place)s is not in %(area)s (%(parameter)s)",
+                values={"place": area.name, "area": chosen.name, "parameter": chosen_param},
+            )
         chosen, chosen_param = area, param
     if chosen is None:
         return None, []
@@ -200,13 +248,13 @@ def _parse_near(db: Database, args: dict) -> tuple[nearby.Place | None, float]:
             return None, radius_km
         return nearby.resolve_place(db, near), radius_km
     except nearby.NearError as exc:
-        raise QueryError(exc.parameter, exc.message) from None
+        raise QueryError(exc.parameter, exc.msgid, values=exc.values) from None
     except geo.AmbiguousPlace as exc:
         choices = [(a.code, exc.label(a)) for a in exc.choices]
-        raise QueryError("near", str(exc), choices) from None
+        raise QueryError("near", exc.msgid, choices, exc.values) from None
     except geo.UnknownPlace as exc:
         choices = [(a.code, exc.label(a)) for a in exc.suggestions]
-        raise QueryError("near", str(exc), choices) from None
+        raise QueryError("near", exc.msgid, choices, exc.values) from None
 
 
 def parse_query(
@@ -224,21 +272,31 @@ def parse_query(
         raise QueryError("search", "is another name for q; give one of them")
     query.q = (q or search or "")[:MAX_QUERY_CHARS]
     if len(q or search or "") > MAX_QUERY_CHARS:
-        query.notes.append(f"the search text was cut to {MAX_QUERY_CHARS} characters")
+        query.notes.append(
+            Message("the search text was cut to %(num)s characters", num=MAX_QUERY_CHARS)
+        )
     query.fts, notes = fts_query(query.q)
     query.notes += notes
     if query.q.strip() and query.fts is None:
-        query.notes.append("the search text has no words to search for, so it was ignored")
+        query.notes.append(Message("the search text has no words to search for, so it was ignored"))
 
     if country := _single(args, "country"):
         code = country.upper()
         area = geo.get_area(db, code) if re.fullmatch(r"[A-Z]{2}", code) else None
         if area is None or area.level != "country":
-            raise QueryError("country", f"{country[:40]!r} is not an ISO 3166-1 alpha-2 code")
+            raise QueryError(
+                "country",
+                "%(value)s is not an ISO 3166-1 alpha-2 code",
+                values={"value": repr(country[:40])},
+            )
         query.country = code
     query.area, query.area_chain = _resolve_area(db, args)
     if query.country and query.area and query.area.country_code != query.country:
-        raise QueryError("country", f"{query.area.name} is not in {query.country}")
+        raise QueryError(
+            "country",
+            "%(place)s is not in %(country)s",
+            values={"place": query.area.name, "country": query.country},
+        )
 
     term_values = [v for name in ("type", "taxonomy_term_id") for v in args.get(name, []) if v]
     for value in dict.fromkeys(term_values):
@@ -248,7 +306,11 @@ def parse_query(
         if row is None:
             known = ", ".join(r[0] for r in db.execute("select code from taxonomy_term"))
             param = "type" if value in args.get("type", []) else "taxonomy_term_id"
-            raise QueryError(param, f"unknown service type {value[:40]!r}; known: {known}")
+            raise QueryError(
+                param,
+                "unknown service type %(value)s; known: %(known)s",
+                values={"value": repr(value[:40]), "known": known},
+            )
         query.terms.append((row[0], row[1]))
     query.include_youth_justice = any(code == "youth-justice" for code, _ in query.terms)
 
@@ -258,7 +320,11 @@ def parse_query(
         if codes is None and re.fullmatch(r"[a-z]{2,3}", key):
             codes = {key}
         if not codes:
-            raise QueryError("language", f"{language[:40]!r} is not an ISO 639 language code")
+            raise QueryError(
+                "language",
+                "%(value)s is not an ISO 639 language code",
+                values={"value": repr(language[:40])},
+            )
         query.language, query.language_codes = key, codes
 
     query.age = _int(args, "age", 0, 120)
@@ -272,7 +338,11 @@ def parse_query(
         raise QueryError("maximum_age", "must not be below minimum_age")
     if gender := _single(args, "gender"):
         if gender.lower() not in GENDERS:
-            raise QueryError("gender", f"must be female or male, not {gender[:40]!r}")
+            raise QueryError(
+                "gender",
+                "must be female or male, not %(value)s",
+                values={"value": repr(gender[:40])},
+            )
         query.gender = GENDERS[gender.lower()]
     query.open_now = _bool(args, "open_now")
     query.twenty_four_seven = _bool(args, "twenty_four_seven")
@@ -281,7 +351,11 @@ def parse_query(
     query.near, query.radius_km = _parse_near(db, args)
     sort = (_single(args, "sort") or ("distance" if query.near else "relevance")).lower()
     if sort not in SORTS:
-        raise QueryError("sort", f"must be one of {', '.join(SORTS)}, not {sort[:40]!r}")
+        raise QueryError(
+            "sort",
+            "must be one of %(choices)s, not %(value)s",
+            values={"choices": ", ".join(SORTS), "value": repr(sort[:40])},
+        )
     if sort == "distance" and query.near is None:
         raise QueryError("sort", "sort=distance needs near (a place or lat,lon)")
     query.sort = sort
@@ -312,6 +386,7 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
                 "d.rowid in (select doc from search_area where code = :country)",
                 {"country": query.country},
                 "in %(country)s",
+                tags=_any_tag("a", [query.country]),
                 country=query.country,
             )
         )
@@ -325,6 +400,7 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
                 f"union select doc from search_area where exact = 1 and code in ({placeholders}))",
                 {"area": query.area.code, **up},
                 "serving %(place)s",
+                tags=f"({_any_tag('a', [query.area.code])} OR {_any_tag('x', query.area_chain)})",
                 place=query.area.name,
             )
         )
@@ -334,11 +410,12 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
                 f"d.rowid in (select doc from search_term where code = :term{i})",
                 {f"term{i}": code},
                 "offering %(type)s",
+                tags=_any_tag("t", [code]),
                 type=name,
             )
         )
     if not query.include_youth_justice:
-        filters.append(Filter("d.victim_facing = 1", {}, ""))
+        filters.append(Filter("d.victim_facing = 1", {}, "", tags_excluded=NOT_VICTIM_FACING))
     if query.language_codes:
         codes = {f"lang{i}": c for i, c in enumerate(sorted(query.language_codes))}
         placeholders = ", ".join(f":{k}" for k in codes)
@@ -347,6 +424,7 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
                 f"d.rowid in (select doc from search_language where code in ({placeholders}))",
                 codes,
                 "in language %(language)s",
+                tags=_any_tag("l", sorted(query.language_codes)),
                 language=query.language,
             )
         )
@@ -384,10 +462,11 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
                 "(d.gender is null or d.gender = :gender)",
                 {"gender": query.gender},
                 "serving females" if query.gender == "female" else "serving males",
+                tags=_any_tag("g", [query.gender, "any"]),
             )
         )
     if query.twenty_four_seven:
-        filters.append(phrased("d.twenty_four_seven = 1", {}, "open 24/7"))
+        filters.append(phrased("d.twenty_four_seven = 1", {}, "open 24/7", _any_tag("w", [1])))
     if query.open_now:
         now = now or datetime.now(UTC)
         utc = now.astimezone(UTC)
@@ -401,38 +480,61 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
             )
         )
     if query.free:
-        filters.append(phrased("d.free = 1", {}, "free of charge"))
+        filters.append(phrased("d.free = 1", {}, "free of charge", _any_tag("f", [1])))
     filters += query.extra
     return filters
 
 
-def _order_by(query: Query) -> str:
-    if query.sort == "name":
-        return "d.name_key"
+def _order_keys(query: Query) -> list[tuple[str, str]]:
+    """The page's order as (SQL expression, asc|desc) pairs."""
     if query.sort == "verified":
-        return "d.verified_key desc, d.name_key"
-    if query.sort == "distance":  # search() orders by geodesic itself; this is for other users
-        return "d.name_key"
+        return [("d.verified_key", "desc"), ("d.name_key", "asc")]
+    if query.sort in ("name", "distance"):  # search() orders by geodesic itself for distance
+        return [("d.name_key", "asc")]
     if query.fts:
-        return "bm25(search_fts, 10.0, 4.0, 1.0, 2.0, 2.0), d.name_key"
-    return "d.scope_rank, d.twenty_four_seven desc, d.name_key"
+        return [(f"bm25(search_fts, {BM25_WEIGHTS})", "asc"), ("d.name_key", "asc")]
+    return [("d.scope_rank", "asc"), ("d.twenty_four_seven", "desc"), ("d.name_key", "asc")]
+
+
+def _order_by(query: Query) -> str:
+    return ", ".join(f"{expr} {direction}" for expr, direction in _order_keys(query))
+
+
+def match_expression(query: Query, filters: list[Filter]) -> str | None:
+    """The FTS5 MATCH for the words and every filter that is a tag, or None when there is
+    nothing positive to match (FTS5 cannot start from a NOT): then SQL does all the filtering.
+
+    The words are looked for in the text columns only; each is already quoted (fts_query)."""
+    positive = [f"{TEXT_COLUMNS} : ({query.fts})"] if query.fts else []
+    positive += [f"({f.tags})" for f in filters if f.tags]
+    if not positive:
+        return None
+    expression = " AND ".join(positive)
+    for excluded in (f.tags_excluded for f in filters if f.tags_excluded):
+        expression = f"({expression}) NOT ({excluded})"
+    return expression
 
 
 def search_sql(
-    query: Query, now: datetime | None = None, *, near: bool = True
+    query: Query, now: datetime | None = None, *, near: bool = True, more: list[Filter] = ()
 ) -> tuple[str, str, dict]:
     """(FROM + WHERE clause, ORDER BY, params) for the query: the twin of search().
 
-    With `near`, the clause calls geodesic_km: run it on a connection nearby.register() saw."""
-    filters = build_filters(query, now, near=near)
+    Filters that are tags go to FTS5 with the words (posting lists intersect there, cheaply);
+    the rest are SQL on search_doc `d`. With `near`, the clause calls geodesic_km: run it on a
+    connection nearby.register() saw."""
+    filters = build_filters(query, now, near=near) + list(more)
+    match = match_expression(query, filters)
     params: dict = {}
     where = []
     source = "search_doc d"
-    if query.fts:
+    if match is not None:
         source = "search_fts join search_doc d on d.rowid = search_fts.rowid"
         where.append("search_fts match :fts")
-        params["fts"] = query.fts
+        params["fts"] = match
     for f in filters:
+        if match is not None and (f.tags or f.tags_excluded):
+            continue
         where.append(f.sql)
         params.update(f.params)
     clause = f"from {source}" + (" where " + " and ".join(where) if where else "")
@@ -464,40 +566,112 @@ def describe(query: Query, total: int, gettext=None, ngettext=None) -> str:
     return " ".join(parts)
 
 
-def _facets(db: Database, clause: str, params: dict) -> dict:
-    hits = f"with hits as (select d.rowid as doc {clause})"
-    regions = [
-        {"code": r[0], "name": r[1], "count": r[2]}
-        for r in db.execute(
-            f"{hits} select a.code, ar.name, count(*) from search_area a "
-            "join hits on hits.doc = a.doc join area ar on ar.code = a.code "
-            "where ar.level = 'region' group by a.code order by ar.name",
+FTS_SOURCE = "search_fts join search_doc d on d.rowid = search_fts.rowid"
+FACET_KINDS = ("region", "type", "language")
+# the facet values of each hit, and their counts grouped column by column (few groups each)
+FACET_COLUMNS = (
+    "d.facet_regions as fr, d.facet_types as ft, d.facet_languages as fl, "
+    "d.scope = 'national' as fn"
+)
+FACET_GROUPS = " union all ".join(
+    f"select '{kind}', {column}, count(*) from hits group by {column}"
+    for kind, column in (("region", "fr"), ("type", "ft"), ("language", "fl"), ("nationwide", "fn"))
+)
+
+
+def _total(db: Database, clause: str, params: dict) -> int:
+    if clause == f"from {FTS_SOURCE} where search_fts match :fts":  # no SQL filter left
+        sql = "select count(*) from search_fts where search_fts match :fts"
+    else:
+        sql = f"select count(*) {clause}"
+    return db.execute(sql, params).fetchone()[0]
+
+
+def _facet_counts(db: Database, clause: str, params: dict) -> tuple[dict, int]:
+    """Facet counts over the hits: one pass, grouped by search_doc's three facet columns."""
+    return _count_facets(
+        db.execute(
+            f"with hits as materialized (select {FACET_COLUMNS} {clause}) {FACET_GROUPS}",
             params,
         )
-    ]
-    national = db.execute(
-        f"{hits} select count(*) from hits join search_doc d on d.rowid = hits.doc "
-        "where d.scope = 'national'",
-        params,
-    ).fetchone()[0]
-    types = [
-        {"code": r[0], "name": r[1], "count": r[2]}
-        for r in db.execute(
-            f"{hits} select t.code, tt.name, count(*) from search_term t "
-            "join hits on hits.doc = t.doc join taxonomy_term tt on tt.code = t.code "
-            "group by t.code order by count(*) desc, tt.position",
-            params,
+    )
+
+
+def _count_facets(groups) -> tuple[dict[str, Counter], int]:
+    """Per-value counts from (kind, comma-joined codes, n) groups of hits."""
+    counts: dict[str, Counter] = {kind: Counter() for kind in FACET_KINDS}
+    national = 0
+    for kind, codes, n in groups:
+        if kind == "nationwide":
+            national += n if codes else 0
+            continue
+        for code in filter(None, (codes or "").split(",")):
+            counts[kind][code] += n
+    return counts, national
+
+
+def _directory_counts(db: Database) -> tuple[dict, int]:
+    """The facet counts of the whole directory (a search with no filter), kept by the index."""
+    counts: dict[str, Counter] = {kind: Counter() for kind in FACET_KINDS}
+    national = 0
+    for kind, code, n in db.execute("select kind, code, count from search_totals"):
+        if kind in counts:
+            counts[kind][code] = n
+        elif kind == "nationwide":
+            national = n
+    return counts, national
+
+
+def _facets(db: Database, counts: dict[str, Counter], national: int) -> dict:
+    """Facet counts with names, in the order the page lists them."""
+    regions = counts["region"]
+    names = {}
+    if regions:
+        marks = ", ".join("?" for _ in regions)
+        names = dict(
+            db.execute(f"select code, name from area where code in ({marks})", list(regions))
         )
-    ]
-    languages = [
-        {"code": r[0], "count": r[1]}
-        for r in db.execute(
-            f"{hits} select l.code, count(*) from search_language l "
-            "join hits on hits.doc = l.doc group by l.code order by count(*) desc",
-            params,
-        )
-    ]
-    return {"region": regions, "nationwide": national, "type": types, "language": languages}
+    terms = {r[0]: (r[1], r[2]) for r in db.execute(
+        "select code, name, position from taxonomy_term"
+    )}  # fmt: skip
+    types = [c for c in counts["type"] if c in terms]
+    return {
+        "region": sorted(
+            ({"code": c, "name": names[c], "count": n} for c, n in regions.items() if c in names),
+            key=lambda f: f["name"],
+        ),
+        "nationwide": national,
+        "type": [
+            {"code": c, "name": terms[c][0], "count": counts["type"][c]}
+            for c in sorted(types, key=lambda c: (-counts["type"][c], terms[c][1] or 0, c))
+        ],
+        "language": [
+            {"code": c, "count": n}
+            for c, n in sorted(counts["language"].items(), key=lambda item: (-item[1], item[0]))
+        ],
+    }
+
+
+def _page_and_facets(
+    db: Database, query: Query, clause: str, params: dict
+) -> tuple[int, list[str], dict[str, Counter], int]:
+    """(total, the page's service ids, facet counts, nationwide count) in one statement.
+
+    The hits are visited once (one FTS5 pass, one bm25 and one search_doc look-up each) and
+    kept in a temporary table that both the page's sort and the facets' grouping read."""
+    keys = _order_keys(query)
+    columns = ", ".join(f"{expr} as o{i}" for i, (expr, _) in enumerate(keys))
+    order = ", ".join(f"o{i} {direction}" for i, (_, direction) in enumerate(keys))
+    rows = db.execute(
+        f"with hits as materialized (select {columns}, d.service_id as sid, {FACET_COLUMNS} "
+        f"{clause}) select * from (select 'page', sid, null from hits order by {order} "
+        f"limit :limit offset :offset) union all {FACET_GROUPS}",
+        {**params, "limit": query.per_page, "offset": (query.page - 1) * query.per_page},
+    ).fetchall()
+    service_ids = [r[1] for r in rows if r[0] == "page"]
+    counts, national = _count_facets(r for r in rows if r[0] != "page")
+    total = sum(r[2] for r in rows if r[0] == "nationwide")
+    return total, service_ids, counts, national
 
 
 def search(
@@ -511,35 +685,59 @@ def search(
     if query.near is not None:
         nearby.register(db)
     clause, order, params = search_sql(query, now)
-    total = db.execute(f"select count(*) {clause}", params).fetchone()[0]
     offset = (query.page - 1) * query.per_page
+    page = {"limit": query.per_page, "offset": offset}
     distances: dict[str, float] = {}
-    if query.near is not None and query.sort == "distance":
-        base, _, base_params = search_sql(query, now, near=False)
+    counts: dict[str, Counter] | None = None
+    national = 0
+    # no filter but the default one (youth-justice services left out): the index keeps counts
+    only_default = not query.fts and all(
+        f.tags_excluded for f in build_filters(query, now, near=False)
+    )
+    if only_default and query.near is None:
+        counts, national = _directory_counts(db)
+        total = db.execute(
+            "select coalesce(sum(count), 0) from search_totals where kind = 'all'"
+        ).fetchone()[0]
+        service_ids = [r[0] for r in db.execute(
+            f"select d.service_id {clause} order by {order} limit :limit offset :offset",
+            {**params, **page},
+        )]  # fmt: skip
+    elif query.near is not None and query.sort == "distance":
         circle = nearby.Circle(query.near.lat, query.near.lon, query.radius_km)
+        total = nearby.count_inside(db, circle) if only_default else _total(db, clause, params)
+        base, _, base_params = search_sql(query, now, near=False)
         wanted = min(offset + query.per_page, total)
         found = nearby.nearest(db, base, base_params, circle, wanted) if offset < total else []
-        page = found[offset:]
-        service_ids = [sid for sid, _ in page]
-        distances = dict(page)
+        service_ids = [sid for sid, _ in found[offset:]]
+        distances = dict(found[offset:])
+    elif facets:
+        total, service_ids, counts, national = _page_and_facets(db, query, clause, params)
     else:
-        rows = db.execute(
+        total = _total(db, clause, params)
+        service_ids = [r[0] for r in db.execute(
             f"select d.service_id {clause} order by {order} limit :limit offset :offset",
-            {**params, "limit": query.per_page, "offset": offset},
-        ).fetchall()
-        service_ids = [r[0] for r in rows]
-        if query.near is not None:
-            distances = nearby.distances(db, query.near, service_ids)
+            {**params, **page},
+        )]  # fmt: skip
+    if query.near is not None and query.sort != "distance":
+        distances = nearby.distances(db, query.near, service_ids)
+    if facets and counts is None:
+        counts, national = _facet_counts(db, clause, params)
     result = SearchResult(
         query=query,
         total=total,
         service_ids=service_ids,
-        facets=_facets(db, clause, params) if facets else {},
+        facets=_facets(db, counts, national) if facets else {},
         description=describe(query, total),
         place=query.near,
         distances=distances,
     )
     if query.near is not None and query.page == 1:  # the group goes with the first page
-        base, _, base_params = search_sql(query, now, near=False)
-        result.serving_ids, result.serving_total = nearby.serving(db, base, base_params, query.near)
+        condition = nearby.serving_condition(db, query.near)
+        if condition is not None:
+            group = Filter(condition[0], condition[1], "", tags=condition[2])
+            clause, _, params = search_sql(query, now, near=False, more=[group])
+            result.serving_ids, result.serving_total = nearby.serving_page(
+                db, clause, params, nearby.SERVING_LIMIT
+            )
     return result

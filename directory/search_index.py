@@ -6,6 +6,7 @@ public may see: a confidential location contributes its city, never its street o
 """
 
 import re
+from collections import Counter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
@@ -21,6 +22,26 @@ SCOPE_RANK = {
 }  # fmt: skip
 SCOPE_BY_LEVEL = {"barangay": "local", "city": "local", "province": "provincial",
                   "region": "regional", "country": "national"}  # fmt: skip
+BATCH = 500  # services per round of queries (SQLite allows 32,766 `?` marks)
+TOTAL_COLUMNS = ("victim_facing", "scope", "facet_regions", "facet_types", "facet_languages")
+DOC_COLUMNS = (
+    "rowid", "service_id", "name_key", "organization_id", "country_code", "scope",
+    "scope_rank", "region_code", "area_code", "minimum_age", "maximum_age", "gender", "free",
+    "twenty_four_seven", "victim_facing", "phone_count", "verified_key", "lat", "lon",
+    "facet_regions", "facet_types", "facet_languages",
+)  # fmt: skip
+INSERTS = {
+    "doc": f"insert into search_doc ({', '.join(DOC_COLUMNS)}) "
+    f"values ({', '.join('?' for _ in DOC_COLUMNS)})",
+    "point": "insert into search_point (id, min_lat, max_lat, min_lon, max_lon, lat, lon) "
+    "values (?, ?, ?, ?, ?, ?, ?)",
+    "area": "insert into search_area (code, doc, exact) values (?, ?, ?)",
+    "term": "insert into search_term (code, doc) values (?, ?)",
+    "language": "insert into search_language (code, doc) values (?, ?)",
+    "hours": "insert into search_hours (doc, start_minute, end_minute) values (?, ?, ?)",
+    "fts": "insert into search_fts (rowid, name, organization, description, terms, areas, "
+    "tags) values (?, ?, ?, ?, ?, ?, ?)",
+}
 
 
 def verified_key(assured_date: str | None, source_date: str | None) -> str:
@@ -29,36 +50,6 @@ def verified_key(assured_date: str | None, source_date: str | None) -> str:
         return assured_date[:10]
     match = re.search(r"\b(19|20)\d\d(-\d\d(-\d\d)?)?", source_date or "")
     return match.group(0) if match else ""
-
-
-def _city_point(db: Database, area_code: str | None) -> tuple[float | None, float | None]:
-    """The point of the city (or coarser area) containing area_code: public precision."""
-    for area in geo.ancestors(db, area_code) if area_code else []:
-        if area.level != "barangay":
-            return area.lat, area.lon
-    return None, None
-
-
-def _public_area(db: Database, location: dict) -> str | None:
-    """A location's area for the index: a confidential one is known only by its city."""
-    if not location["confidential"]:
-        return location["area_code"]
-    chain = geo.ancestors(db, location["area_code"])
-    return next((a.code for a in chain if a.level != "barangay"), None)
-
-
-def _is_place_point(db: Database, area_code: str | None, lat, lon) -> bool:
-    """Whether a search_doc point locates the service (for `near`), not just its region.
-
-    A location known only as "somewhere in Region VIII" carries the region's centre: it is no
-    nearer to anyone than the rest of the region, so it is left out of the R*Tree.
-    """
-    if lat is None or lon is None:
-        return False
-    area = geo.get_area(db, area_code) if area_code else None
-    if area is None or area.level in ("city", "barangay") or area.lat is None:
-        return True
-    return (lat, lon) != (area.lat, area.lon)
 
 
 def _utc_intervals(schedules: list[dict], zone: str) -> list[tuple[int, int]]:
@@ -74,57 +65,195 @@ def _utc_intervals(schedules: list[dict], zone: str) -> list[tuple[int, int]]:
     return out
 
 
+def tag(kind: str, value: str) -> str:
+    """A filter value as an FTS5 token of the `tags` column: a letter, then digits only.
+
+    Digits (three per UTF-8 byte) keep the porter stemmer away (it strips letter suffixes
+    only) and make each token unambiguous; the letter says which filter it belongs to."""
+    return kind + "".join(f"{b:03d}" for b in str(value).encode())
+
+
 def _remove(db: Database, rowids: list[int]) -> None:
-    for rowid in rowids:
-        for table in ("search_area", "search_term", "search_language"):
-            db.execute(f"delete from {table} where doc = ?", [rowid])
-        db.execute("delete from search_hours where doc = ?", [rowid])
-        db.execute("delete from search_point where id = ?", [rowid])
-        db.execute("delete from search_fts where rowid = ?", [rowid])
-        db.execute("delete from search_doc where rowid = ?", [rowid])
+    for start in range(0, len(rowids), BATCH):
+        chunk = rowids[start : start + BATCH]
+        marks = ", ".join("?" for _ in chunk)
+        for table in ("search_area", "search_term", "search_language", "search_hours"):
+            db.execute(f"delete from {table} where doc in ({marks})", chunk)
+        db.execute(f"delete from search_point where id in ({marks})", chunk)
+        db.execute(f"delete from search_fts where rowid in ({marks})", chunk)
+        db.execute(f"delete from search_doc where rowid in ({marks})", chunk)
 
 
 def index_services(db: Database, service_ids: list[str]) -> None:
     """(Re)index these services; a service that no longer exists is dropped from the index."""
-    for service_id in service_ids:
-        existing = db.execute(
-            "select rowid from search_doc where service_id = ?", [service_id]
-        ).fetchone()
-        rowid = existing[0] if existing else None
-        if rowid is not None:
-            _remove(db, [rowid])
-        service = db.execute(
+    ids = list(dict.fromkeys(service_ids))
+    for start in range(0, len(ids), BATCH):
+        _index_batch(db, ids[start : start + BATCH])
+
+
+def _grouped(db: Database, sql: str, ids: list[str]) -> dict[str, list[dict]]:
+    """Rows of `sql` (whose `sid` column is the service id) by service id."""
+    out: dict[str, list[dict]] = {}
+    marks = ", ".join("?" for _ in ids)
+    for row in db.query(sql.format(marks=marks), ids):
+        out.setdefault(row["sid"], []).append(row)
+    return out
+
+
+def _related(db: Database, ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+    """Everything the index needs besides the service row, for a batch of services."""
+    return {
+        "locations": _grouped(
+            db,
+            "select sal.service_id as sid, l.* from service_at_location sal join location l "
+            "on l.id = sal.location_id where sal.service_id in ({marks}) order by sal.rowid",
+            ids,
+        ),
+        "areas": _grouped(
+            db,
+            "select service_id as sid, area_code from service_area where service_id in "
+            "({marks}) and area_code is not null order by rowid",
+            ids,
+        ),
+        "terms": _grouped(
+            db,
+            "select a.link_id as sid, t.code, t.name from attribute a join taxonomy_term t "
+            "on t.id = a.taxonomy_term_id where a.link_id in ({marks}) "
+            "and a.link_entity = 'service' order by a.rowid",
+            ids,
+        ),
+        "languages": _grouped(
+            db,
+            "select service_id as sid, code from language where service_id in ({marks}) "
+            "and code is not null",
+            ids,
+        ),
+        "phones": _grouped(
+            db,
+            "select service_id as sid, count(*) as n from phone "
+            "where service_id in ({marks}) group by service_id",
+            ids,
+        ),
+        "schedules": _grouped(
+            db,
+            "select service_id as sid, * from schedule where service_id in ({marks}) "
+            "order by rowid",
+            ids,
+        ),
+    }
+
+
+def _index_batch(db: Database, ids: list[str]) -> None:
+    marks = ", ".join("?" for _ in ids)
+    old = db.execute(
+        f"select rowid, service_id, {', '.join(TOTAL_COLUMNS)} from search_doc "
+        f"where service_id in ({marks})",
+        ids,
+    ).fetchall()
+    totals: Counter = Counter()
+    for row in old:
+        _count(totals, row[2:], -1)
+    rowid_of = {r[1]: r[0] for r in old}
+    _remove(db, list(rowid_of.values()))
+    services = {
+        r["id"]: r
+        for r in db.query(
             "select s.*, o.name as organization_name from service s "
-            "join organization o on o.id = s.organization_id where s.id = ?",
-            [service_id],
-        ).fetchone()
+            f"join organization o on o.id = s.organization_id where s.id in ({marks})",
+            ids,
+        )
+    }
+    related = _related(db, ids)
+    next_rowid = db.execute("select coalesce(max(rowid), 0) from search_doc").fetchone()[0] + 1
+    chains = _Chains(db)
+    rows: dict[str, list] = {table: [] for table in INSERTS}
+    for sid in ids:
+        service = services.get(sid)
         if service is None or service["status"] == "defunct":
             continue
-        _index_one(db, dict(service), rowid)
+        rowid = rowid_of.get(sid)
+        if rowid is None:
+            rowid, next_rowid = next_rowid, next_rowid + 1
+        mine = {kind: by_service.get(sid, []) for kind, by_service in related.items()}
+        doc = _add_rows(rows, rowid, chains, service, mine)
+        _count(totals, [doc[c] for c in TOTAL_COLUMNS], +1)
+    for table, sql in INSERTS.items():
+        if rows[table]:
+            db.conn.executemany(sql, rows[table])
+    _apply_totals(db, totals)
 
 
-def _index_one(db: Database, service: dict, rowid: int | None) -> None:
-    sid = service["id"]
-    locations = [
-        dict(r)
-        for r in db.query(
-            "select l.* from location l join service_at_location sal on sal.location_id = l.id "
-            "where sal.service_id = ?",
-            [sid],
-        )
-    ]
-    area_codes = [r["area_code"] for r in db.query(
-        "select area_code from service_area where service_id = ? and area_code is not null", [sid]
-    )]  # fmt: skip
-    location_area = next((_public_area(db, loc) for loc in locations if loc["area_code"]), None)
+class _Chains:
+    """geo.ancestors remembered for one batch: many services share a city."""
+
+    def __init__(self, db: Database):
+        self.db = db
+        self.known: dict[str, list[geo.Area]] = {}
+
+    def __call__(self, code: str | None) -> list[geo.Area]:
+        if not code:
+            return []
+        if code not in self.known:
+            self.known[code] = geo.ancestors(self.db, code)
+        return self.known[code]
+
+
+def _public_area(chains: _Chains, location: dict) -> str | None:
+    """A location's area for the index: a confidential one is known only by its city."""
+    if not location["confidential"]:
+        return location["area_code"]
+    return next((a.code for a in chains(location["area_code"]) if a.level != "barangay"), None)
+
+
+def _city_point(chains: _Chains, area_code: str | None) -> tuple[float | None, float | None]:
+    """The point of the city (or coarser area) containing area_code: public precision."""
+    for area in chains(area_code):
+        if area.level != "barangay":
+            return area.lat, area.lon
+    return None, None
+
+
+def _is_place_point(chains: _Chains, area_code: str | None, lat, lon) -> bool:
+    """Whether a search_doc point locates the service (for `near`), not just its region.
+
+    A location known only as "somewhere in Region VIII" carries the region's centre: it is no
+    nearer to anyone than the rest of the region, so it is left out of the R*Tree.
+    """
+    if lat is None or lon is None:
+        return False
+    chain = chains(area_code)
+    area = chain[0] if chain else None
+    if area is None or area.level in ("city", "barangay") or area.lat is None:
+        return True
+    return (lat, lon) != (area.lat, area.lon)
+
+
+def _scope(area_codes: list[str], served: list[str], level_of: dict, country_code) -> str:
+    # The service area says whom a service takes; without one, its location does.
+    scope_levels = [level_of[c] for c in (area_codes or served) if c in level_of]
+    if not scope_levels:
+        return "global"
+    if country_code and country_code != "PH":
+        return "international"
+    if len(scope_levels) > 1 and set(scope_levels) == {"region"}:
+        return "island_group"  # e.g. the PNP desks for all of Luzon, Visayas or Mindanao
+    return max((SCOPE_BY_LEVEL[lvl] for lvl in scope_levels), key=SCOPE_RANK.__getitem__)
+
+
+def _add_rows(rows: dict, rowid: int, chains: _Chains, service: dict, mine: dict) -> dict:
+    """Append one service's rows for every index table; returns its search_doc values."""
+    locations = mine["locations"]
+    area_codes = [r["area_code"] for r in mine["areas"]]
+    location_area = next((_public_area(chains, loc) for loc in locations if loc["area_code"]), None)
     served = list(dict.fromkeys(area_codes + ([location_area] if location_area else [])))
 
     area_rows: dict[str, int] = {}
     area_names: list[str] = []
     level_of: dict[str, str] = {}
+    regions: list[str] = []
     country_code = region_code = None
     for code in served:
-        chain = geo.ancestors(db, code)
+        chain = chains(code)
         if not chain:
             continue
         area_rows[code] = 1
@@ -136,97 +265,102 @@ def _index_one(db: Database, service: dict, rowid: int | None) -> None:
                 country_code = country_code or area.code
             elif area.level == "region":
                 region_code = region_code or area.code
-    # The service area says whom a service takes; without one, its location does.
-    scope_levels = [level_of[c] for c in (area_codes or served) if c in level_of]
-    if not scope_levels:
-        scope = "global"
-    elif country_code and country_code != "PH":
-        scope = "international"
-    else:
-        scope = max((SCOPE_BY_LEVEL[lvl] for lvl in scope_levels), key=SCOPE_RANK.__getitem__)
-        if len(scope_levels) > 1 and set(scope_levels) == {"region"}:
-            scope = "island_group"  # e.g. the PNP desks for all of Luzon, Visayas or Mindanao
+                regions.append(area.code)
+    scope = _scope(area_codes, served, level_of, country_code)
 
     lat = lon = None
     if locations:
         loc = locations[0]
         if loc["confidential"]:
-            lat, lon = _city_point(db, loc["area_code"])
+            lat, lon = _city_point(chains, loc["area_code"])
         else:
             lat, lon = loc["latitude"], loc["longitude"]
 
-    terms = [
-        (r["code"], r["name"])
-        for r in db.query(
-            "select t.code, t.name from attribute a join taxonomy_term t "
-            "on t.id = a.taxonomy_term_id where a.link_id = ? and a.link_entity = 'service'",
-            [sid],
-        )
-    ]
-    languages = {r["code"] for r in db.query(
-        "select code from language where service_id = ? and code is not null", [sid]
-    )}  # fmt: skip
-    phone_count = db.execute("select count(*) from phone where service_id = ?", [sid]).fetchone()[0]
+    terms = list(dict.fromkeys((r["code"], r["name"]) for r in mine["terms"]))
+    languages = sorted({r["code"] for r in mine["languages"]})
+    phones = mine["phones"]
     doc = {
-        "service_id": sid,
-        "name_key": geo.normalize(service["name"]),
-        "organization_id": service["organization_id"],
-        "country_code": country_code,
-        "scope": scope,
-        "scope_rank": SCOPE_RANK.get(scope, 6),
-        "region_code": region_code,
-        "area_code": location_area,
-        "minimum_age": service["minimum_age"],
-        "maximum_age": service["maximum_age"],
-        "gender": service["gender"],
-        "free": service["free"],
-        "twenty_four_seven": service["twenty_four_seven"],
         "victim_facing": service["victim_facing"],
-        "phone_count": phone_count,
-        "verified_key": verified_key(service["assured_date"], service["source_date"]),
-        "lat": lat,
-        "lon": lon,
+        "scope": scope,
+        "facet_regions": ",".join(sorted(set(regions))),
+        "facet_types": ",".join(sorted(code for code, _ in terms)),
+        "facet_languages": ",".join(languages),
     }
-    if rowid is not None:
-        doc["rowid"] = rowid
-    rowid = db["search_doc"].insert(doc).last_rowid
-    if _is_place_point(db, location_area, lat, lon):
-        db.execute(
-            "insert into search_point (id, min_lat, max_lat, min_lon, max_lon) "
-            "values (?, ?, ?, ?, ?)",
-            [rowid, lat, lat, lon, lon],
+    rows["doc"].append(
+        (
+            rowid, service["id"], geo.normalize(service["name"]), service["organization_id"],
+            country_code, scope, SCOPE_RANK.get(scope, 6), region_code, location_area,
+            service["minimum_age"], service["maximum_age"], service["gender"], service["free"],
+            service["twenty_four_seven"], service["victim_facing"],
+            phones[0]["n"] if phones else 0,
+            verified_key(service["assured_date"], service["source_date"]), lat, lon,
+            doc["facet_regions"], doc["facet_types"], doc["facet_languages"],
         )
-    db["search_area"].insert_all(
-        [{"code": c, "doc": rowid, "exact": e} for c, e in area_rows.items()]
-    )
-    db["search_term"].insert_all([{"code": c, "doc": rowid} for c, _ in terms])
-    db["search_language"].insert_all([{"code": c, "doc": rowid} for c in languages])
+    )  # fmt: skip
+    has_point = _is_place_point(chains, location_area, lat, lon)
+    if has_point:
+        rows["point"].append((rowid, lat, lat, lon, lon, lat, lon))
+    rows["area"] += [(code, rowid, exact) for code, exact in area_rows.items()]
+    rows["term"] += [(code, rowid) for code, _ in terms]
+    rows["language"] += [(code, rowid) for code in languages]
     if not service["twenty_four_seven"]:
-        schedules = [dict(r) for r in db.query(
-            "select * from schedule where service_id = ?", [sid]
-        )]  # fmt: skip
+        schedules = mine["schedules"]
         zone = service_timezone(country_code, next((s["timezone"] for s in schedules), None))
-        db["search_hours"].insert_all(
-            [{"doc": rowid, "start_minute": s, "end_minute": e}
-             for s, e in _utc_intervals(schedules, zone)]
-        )  # fmt: skip
-    db.execute(
-        "insert into search_fts (rowid, name, organization, description, terms, areas) "
-        "values (?, ?, ?, ?, ?, ?)",
-        [
+        rows["hours"] += [(rowid, s, e) for s, e in _utc_intervals(schedules, zone)]
+    tags = [tag("a", code) for code in area_rows]
+    tags += [tag("x", code) for code, exact in area_rows.items() if exact]
+    tags += [tag("t", code) for code, _ in terms]
+    tags += [tag("l", code) for code in languages]
+    tags.append(tag("g", service["gender"] or "any"))
+    if service["twenty_four_seven"]:
+        tags.append(tag("w", 1))
+    if service["free"]:
+        tags.append(tag("f", 1))
+    if not service["victim_facing"]:
+        tags.append(tag("v", 0))
+    if not has_point:
+        tags.append(tag("p", 0))  # in no R*Tree window: a candidate for "serves this area"
+    rows["fts"].append(
+        (
             rowid,
             " ".join(filter(None, [service["name"], service["alternate_name"]])),
             service["organization_name"],
             service["description"] or "",
             " ".join(name for _, name in terms),
             " ".join(dict.fromkeys(area_names)),
-        ],
+            " ".join(tags),
+        )
     )
+    return doc
+
+
+def _count(totals: Counter, values, sign: int) -> None:
+    """Add (sign=1) or take away (-1) one document's share of the directory's facet totals."""
+    victim_facing, scope, regions, types, languages = values
+    if not victim_facing:
+        return  # a search with no filter at all leaves youth-justice services out
+    totals[("all", "")] += sign
+    if scope == "national":
+        totals[("nationwide", "")] += sign
+    for kind, codes in (("region", regions), ("type", types), ("language", languages)):
+        for code in filter(None, (codes or "").split(",")):
+            totals[(kind, code)] += sign
+
+
+def _apply_totals(db: Database, totals: Counter) -> None:
+    changes = [(kind, code, n) for (kind, code), n in totals.items() if n]
+    db.conn.executemany(
+        "insert into search_totals (kind, code, count) values (?, ?, ?) "
+        "on conflict (kind, code) do update set count = count + excluded.count",
+        changes,
+    )
+    db.execute("delete from search_totals where count = 0")
 
 
 def rebuild(db: Database) -> int:
     """Rebuild the whole index from the HSDS tables; returns the number of services indexed."""
-    for table in ("search_area", "search_term", "search_language", "search_hours", "search_doc"):
+    for table in ("search_area", "search_term", "search_language", "search_hours", "search_doc",
+                  "search_totals"):  # fmt: skip
         db.execute(f"delete from {table}")
     db.execute("delete from search_point")
     db.execute("delete from search_fts")
