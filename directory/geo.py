@@ -94,7 +94,10 @@ class Area:
 
 
 class PlaceError(ValueError):
-    """A place name that does not resolve to exactly one area."""
+    """A place name that does not resolve to exactly one area.
+
+    str() is the message in English; `msgid` (with %(name)s placeholders) and `values` are the
+    same message to translate (templates/_messages_from_code.html lists every msgid)."""
 
     def __init__(self, text: str, areas: list[Area], labels: dict[str, str] | None = None):
         super().__init__(text)
@@ -106,6 +109,19 @@ class PlaceError(ValueError):
         """How an area is shown in the message."""
         return self.labels.get(area.code, area.name)
 
+    @property
+    def msgid(self) -> str:
+        """The message to translate."""
+        return "%(text)s"
+
+    @property
+    def values(self) -> dict:
+        """The values of the msgid's placeholders."""
+        return {"text": self.text}
+
+    def __str__(self) -> str:
+        return self.msgid % self.values
+
 
 class AmbiguousPlace(PlaceError):
     """The text names several places; `choices` lists them, most likely first."""
@@ -114,12 +130,34 @@ class AmbiguousPlace(PlaceError):
         super().__init__(text, choices, labels)
         self.choices = choices
 
-    def __str__(self) -> str:
-        listed = "; ".join(self.label(a) for a in self.choices)
+    @property
+    def msgid(self) -> str:
         return (
-            f'"{self.text}" could be more than one place: {listed}. '
+            '"%(text)s" could be more than one place: %(places)s. '
             "Choose one, or add the province or city after a comma."
         )
+
+    @property
+    def values(self) -> dict:
+        return {"text": self.text, "places": "; ".join(self.label(a) for a in self.choices)}
+
+
+# What UnknownPlace says the text is not, by the levels asked for (the search form's fields and
+# `near`); other levels get the general message with the level names in English.
+_NOT_FOUND = {
+    None: 'No place called "%(text)s" was found.',
+    ("region",): 'No region called "%(text)s" was found.',
+    ("province",): 'No province called "%(text)s" was found.',
+    ("city", "barangay"): 'No city or barangay called "%(text)s" was found.',
+}
+_NOT_A = {
+    ("region",): '"%(text)s" is not a region: it names %(places)s.',
+    ("province",): '"%(text)s" is not a province: it names %(places)s.',
+    ("city", "barangay"): '"%(text)s" is not a city or barangay: it names %(places)s.',
+}
+_NOT_FOUND_ANY = 'No %(what)s called "%(text)s" was found.'
+_NOT_A_ANY = '"%(text)s" is not a %(what)s: it names %(places)s.'
+_DID_YOU_MEAN = " Did you mean: %(suggestions)s?"
 
 
 class UnknownPlace(PlaceError):
@@ -138,16 +176,23 @@ class UnknownPlace(PlaceError):
         self.levels = tuple(levels) if levels else None
         self.found_elsewhere = found_elsewhere or []
 
-    def __str__(self) -> str:
-        what = " or ".join(self.levels) if self.levels else "place"
+    @property
+    def msgid(self) -> str:
         if self.found_elsewhere:
-            kinds = ", ".join(f"{a.name} ({a.level})" for a in self.found_elsewhere[:3])
-            message = f'"{self.text}" is not a {what}: it names {kinds}.'
+            message = _NOT_A.get(self.levels, _NOT_A_ANY)
         else:
-            message = f'No {what} called "{self.text}" was found.'
+            message = _NOT_FOUND.get(self.levels, _NOT_FOUND_ANY)
+        return message + (_DID_YOU_MEAN if self.suggestions else "")
+
+    @property
+    def values(self) -> dict:
+        values = {"text": self.text, "what": " or ".join(self.levels or ("place",))}
+        if self.found_elsewhere:
+            places = self.found_elsewhere[:3]
+            values["places"] = ", ".join(f"{a.name} ({a.level})" for a in places)
         if self.suggestions:
-            message += " Did you mean: " + "; ".join(self.label(a) for a in self.suggestions) + "?"
-        return message
+            values["suggestions"] = "; ".join(self.label(a) for a in self.suggestions)
+        return values
 
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")

@@ -48,7 +48,9 @@ def parse_services_query(
             )
         if not re.fullmatch(r"[0-9]{1,7}(\.[0-9]+)?", proximity):
             raise search.QueryError(
-                "proximity", f"must be a distance in metres, not {proximity[:40]!r}"
+                "proximity",
+                "must be a distance in metres, not %(value)s",
+                values={"value": repr(proximity[:40])},
             )
         lists = {**lists, "radius_km": [f"{float(proximity) / 1000:g}"]}
     query = search.parse_query(db, lists, allowed=set(EXTRA_PARAMETERS), per_page_max=per_page_max)
@@ -95,7 +97,9 @@ def _parse_datetime(value: str) -> str:
         parsed = datetime.fromisoformat(text.replace("Z", "+00:00"))
     except ValueError:
         raise search.QueryError(
-            "modified_after", f"must be an ISO 8601 date or date-time, not {text[:40]!r}"
+            "modified_after",
+            "must be an ISO 8601 date or date-time, not %(value)s",
+            values={"value": repr(text[:40])},
         ) from None
     return parsed.isoformat()
 
@@ -106,7 +110,9 @@ def _clock(args: dict, name: str) -> int | None:
         return None
     match = re.fullmatch(r"([01]?\d|2[0-4]):([0-5]\d)(?::[0-5]\d)?", value)
     if not match or (int(match.group(1)) == 24 and match.group(2) != "00"):
-        raise search.QueryError(name, f"must be a time HH:MM, not {value[:40]!r}")
+        raise search.QueryError(
+            name, "must be a time HH:MM, not %(value)s", values={"value": repr(value[:40])}
+        )
     return int(match.group(1)) * 60 + int(match.group(2))
 
 
@@ -124,7 +130,11 @@ def extra_filters(db: Database, args: dict) -> list[search.Filter]:
     if taxonomy_id := _single(args, "taxonomy_id"):
         found = db.execute("select name from taxonomy where id = ?", [taxonomy_id]).fetchone()
         if found is None:
-            raise search.QueryError("taxonomy_id", f"unknown taxonomy {taxonomy_id[:40]!r}")
+            raise search.QueryError(
+                "taxonomy_id",
+                "unknown taxonomy %(value)s",
+                values={"value": repr(taxonomy_id[:40])},
+            )
         out.append(
             search.Filter(
                 "d.rowid in (select st.doc from search_term st join taxonomy_term t "
@@ -167,7 +177,11 @@ def _day_filters(args: dict) -> list[search.Filter]:
         return []
     index = DAYS.index(day.lower()) if day.lower() in DAYS else None
     if index is None:
-        raise search.QueryError("day", f"must be a day name (monday … sunday), not {day[:20]!r}")
+        raise search.QueryError(
+            "day",
+            "must be a day name (monday … sunday), not %(value)s",
+            values={"value": repr(day[:20])},
+        )
     if start is not None and end is not None and end <= start:
         raise search.QueryError("end_time", "must be after start_time")
     local_start = index * 1440 + (start if start is not None else 0)

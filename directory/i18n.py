@@ -84,6 +84,15 @@ def days_text(byday: str | None) -> str:
     return ", ".join(names[_DAY_CODES.index(d)] if d in _DAY_CODES else d for d in days)
 
 
+def translated(text) -> str:
+    """A message built in core code (a search parameter error, a search note) in the viewer's
+    language: its `msgid` translated and filled with its `values`. Plain text stays as it is."""
+    msgid = getattr(text, "msgid", None)
+    if msgid is None:
+        return str(text)
+    return gettext(msgid, **getattr(text, "values", {}))
+
+
 def init_app(app) -> None:
     """Attach Babel to the app; compile catalogues that are missing; keep ?lang= on links."""
     compile_catalogues()
@@ -92,6 +101,7 @@ def init_app(app) -> None:
     app.context_processor(template_globals)
     app.jinja_env.filters["status_text"] = status_text
     app.jinja_env.filters["days_text"] = days_text
+    app.jinja_env.filters["translated"] = translated
     # Listings are shown as entered; their text is marked with this language (BCP 47).
     app.config.setdefault("LISTING_LANGUAGE", "en")
 

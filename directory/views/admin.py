@@ -1,6 +1,7 @@
 """Admins: users, roles and organisations, invitation and reset links, the audit log."""
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory import auth
@@ -118,7 +119,7 @@ def edit_user(user_id: int):
             except users.AccountError as exc:
                 error = str(exc)
             else:
-                flash("Saved.")
+                flash(_("Saved."))
                 user = updated
     return render_template(
         "admin/edit_user.html", form=form, user=user, error=error, link_form=EmptyForm()
@@ -184,6 +185,6 @@ def organization(org_id: str | None = None):
         except users.AccountError as exc:
             error = str(exc)
         else:
-            flash("Saved.")
+            flash(_("Saved."))
             return redirect(url_for("manage.organization", org_id=saved))
     return render_template("admin/organization.html", form=form, current=current, error=error)

@@ -3,6 +3,7 @@
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from directory import auth
@@ -88,7 +89,7 @@ def change_password():
                     target_id=current_user.id,
                 )
             login_user(users.get_user(db, current_user.id))
-            flash("Your password was changed.")
+            flash(_("Your password was changed."))
             return redirect(url_for("manage.dashboard"))
     return render_template("auth/password.html", form=form, error=error)
 
@@ -121,7 +122,7 @@ def set_password(token: str):
                     target_id=user.id,
                 )
             logout_user()
-            flash("Your password is set. Sign in with it now.")
+            flash(_("Your password is set. Sign in with it now."))
             return redirect(url_for("auth.login"))
     return render_template(
         "auth/set_password.html", form=form, error=error, user=user, purpose=link["purpose"]

@@ -7,6 +7,7 @@ from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from directory import timelimit
+from directory.i18n import translated
 
 
 def wants_json() -> bool:
@@ -21,12 +22,14 @@ def wants_json() -> bool:
 
 
 def error_response(status: int, message: str, parameter: str | None = None):
-    """One error, as JSON or HTML."""
+    """One error, as JSON (in English) or HTML (a message with a msgid, such as a QueryError's,
+    in the viewer's language)."""
     if wants_json():
         body = {"error": {"status": status, "message": message, "parameter": parameter}}
         return jsonify(body), status
+    shown = translated(message)
     return render_template(
-        "errors/error.html", status=status, message=message, parameter=parameter
+        "errors/error.html", status=status, message=shown, parameter=parameter
     ), status
 
 

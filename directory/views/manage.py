@@ -5,6 +5,7 @@ change becomes a proposal a moderator reviews, a moderator's is published at onc
 """
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory import auth, present
@@ -92,9 +93,9 @@ def _save(db, form: ServiceForm, service_id: str | None, record: dict | None):
     except revisions.Conflict as exc:
         return None, [], exc
     if result["status"] == "published":
-        flash(f"Published as version {result['version']}.")
+        flash(_("Published as version %(version)s.", version=result["version"]))
         return redirect(url_for("manage.history", service_id=result["id"])), [], None
-    flash("Sent for review. A moderator will check it before the public sees it.")
+    flash(_("Sent for review. A moderator will check it before the public sees it."))
     return redirect(url_for("manage.change_request", request_id=result["id"])), [], None
 
 
@@ -205,9 +206,15 @@ def restore(service_id: str, number: int):
     except cr.Forbidden as exc:
         abort(403, str(exc))
     if result["status"] == "published":
-        flash(f"Revision {number} restored as version {result['version']}.")
+        flash(
+            _(
+                "Revision %(number)s restored as version %(version)s.",
+                number=number,
+                version=result["version"],
+            )
+        )
         return redirect(url_for("manage.history", service_id=service_id))
-    flash(f"Restoring revision {number} was sent for review.")
+    flash(_("Restoring revision %(number)s was sent for review.", number=number))
     return redirect(url_for("manage.change_request", request_id=result["id"]))
 
 
@@ -227,6 +234,6 @@ def verify(service_id: str):
             on=present.manila_now().date().isoformat(),
             tested_phone_ids=form.tested.data or [],
         )
-        flash(f"Confirmed as accurate today (version {version}).")
+        flash(_("Confirmed as accurate today (version %(version)s).", version=version))
         return redirect(url_for("manage.history", service_id=service_id))
     return render_template("manage/verify.html", form=form, record=record)

@@ -3,6 +3,7 @@
 from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from directory import auth
@@ -70,15 +71,17 @@ def approve(request_id: int):
         abort(404, "No such change request.")
     except revisions.Conflict as exc:
         flash(
-            "Not published: the listing changed since this proposal, in the same fields ("
-            + ", ".join(exc.fields)
-            + "). Reject it with a reason so the author can propose again."
+            _(
+                "Not published: the listing changed since this proposal, in the same fields "
+                "(%(fields)s). Reject it with a reason so the author can propose again.",
+                fields=", ".join(exc.fields),
+            )
         )
         return redirect(url_for("review.detail", request_id=request_id))
     except ValueError as exc:
         flash(str(exc))
         return redirect(url_for("review.detail", request_id=request_id))
-    flash(f"Published as version {version}.")
+    flash(_("Published as version %(version)s.", version=version))
     return redirect(url_for("review.queue"))
 
 
@@ -98,7 +101,7 @@ def reject(request_id: int):
     except ValueError as exc:
         flash(str(exc))
         return redirect(url_for("review.detail", request_id=request_id))
-    flash("Rejected; the author will see your reason.")
+    flash(_("Rejected; the author will see your reason."))
     return redirect(url_for("review.queue"))
 
 
