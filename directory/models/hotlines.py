@@ -13,26 +13,50 @@ GROUPS = (
     ("national", "National lines"),
     ("international", "International lines"),
 )
-MAX_LINES = 500
+PER_PAGE = 50  # lines of each group on one page
 
 
-def lines_for(db: Database, query: search.Query) -> dict[str, list[dict]]:
-    """Every service with a phone that serves the query's place, grouped by reach, 24/7 first."""
+def lines_for(db: Database, query: search.Query) -> tuple[dict[str, list[dict]], dict[str, int]]:
+    """Services with a phone that serve the query's place, grouped by reach, 24/7 first:
+    (each group's lines on the query's page, each group's whole count).
+
+    Page n holds lines (n-1)*PER_PAGE+1 ... n*PER_PAGE of every group, so that a province
+    with thousands of local lines still answers at once and no line is out of reach."""
     clause, _, params = search.search_sql(query)
+    where = " and " if " where " in clause else " where "
+    skip = (query.page - 1) * PER_PAGE
     rows = db.execute(
-        f"select d.service_id, d.scope {clause} and d.phone_count > 0 "
-        "order by d.twenty_four_seven desc, d.name_key limit :limit"
-        if " where " in clause
-        else f"select d.service_id, d.scope {clause} where d.phone_count > 0 "
-        "order by d.twenty_four_seven desc, d.name_key limit :limit",
-        {**params, "limit": MAX_LINES},
+        "select service_id, scope, lines from (select d.service_id, d.scope, "
+        "row_number() over (partition by d.scope order by d.twenty_four_seven desc, "
+        "d.name_key) as position, count(*) over (partition by d.scope) as lines "
+        f"{clause}{where}d.phone_count > 0) "
+        "where position > :skip and position <= :skip + :per_page order by position",
+        {**params, "skip": skip, "per_page": PER_PAGE},
     ).fetchall()
     services = {s["id"]: s for s in get_services(db, [r[0] for r in rows])}
     groups: dict[str, list[dict]] = {key: [] for key, _ in GROUPS}
-    for service_id, scope in rows:
+    counts = {key: 0 for key, _ in GROUPS}
+    for service_id, scope, lines in rows:
         if scope in groups and service_id in services:
             groups[scope].append(services[service_id])
-    return groups
+            counts[scope] = lines
+    if skip:  # a group that ended on an earlier page still says how many it has
+        counts.update(_counts(db, clause, where, params, set(groups) - {r[1] for r in rows}))
+    return groups, counts
+
+
+def _counts(db: Database, clause: str, where: str, params: dict, scopes: set[str]) -> dict:
+    if not scopes:
+        return {}
+    rows = db.execute(
+        f"select d.scope, count(*) {clause}{where}d.phone_count > 0 group by d.scope", params
+    ).fetchall()
+    return {scope: n for scope, n in rows if scope in scopes}
+
+
+def page_count(counts: dict[str, int]) -> int:
+    """How many pages the biggest group needs."""
+    return max(1, -(-max(counts.values(), default=0) // PER_PAGE))
 
 
 def urgent_lines(db: Database, limit: int = 8) -> list[dict]:

@@ -151,7 +151,7 @@ def hotlines_page():
         query.area_chain = [a.code for a in geo.ancestors(db, place.area.code)]
     if query.area is None and not query.country:
         query.country = "PH"
-    groups = hotlines.lines_for(db, query)
+    groups, counts = hotlines.lines_for(db, query)
     distances = {}
     if place is not None:
         ids = [s["id"] for lines in groups.values() for s in lines]
@@ -160,6 +160,8 @@ def hotlines_page():
         "public/hotlines.html",
         error=None,
         groups=groups,
+        counts=counts,
+        pages=hotlines.page_count(counts),
         group_names=hotlines.GROUPS,
         query=query,
         place=place,
