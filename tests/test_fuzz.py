@@ -261,6 +261,22 @@ def test_the_time_limit_stops_a_slow_statement():
     db.conn.close()
 
 
+def test_the_clock_restarts_for_queries_and_table_methods_too():
+    db = connect(":memory:")
+    timelimit.apply(db, 50)
+    db.execute("create table t (x integer)")
+    time.sleep(0.06)  # the last statement's deadline is long past
+    assert list(db.query("select 2 as x")) == [{"x": 2}]
+    time.sleep(0.06)
+    db["t"].insert_all([{"x": i} for i in range(3)])
+    time.sleep(0.06)
+    assert db["t"].count == 3
+    with pytest.raises(sqlite3.OperationalError) as caught:
+        list(db.query(SLOW_SQL))
+    assert timelimit.is_timeout(caught.value)
+    db.conn.close()
+
+
 def test_the_time_limit_is_for_requests_only(app):
     """CLI work (imports, exports, backups) runs in an app context without a request: no limit."""
     with app.app_context():
