@@ -513,6 +513,7 @@ class _Index:
 
 _CACHE: OrderedDict[tuple, _Index] = OrderedDict()
 _CACHE_SIZE = 4
+_GENERATION = [0]  # bumped by clear_cache()
 _LOCK = threading.Lock()
 
 
@@ -520,7 +521,8 @@ def _signature(db: Database) -> tuple:
     """What identifies a gazetteer's content, cheaply (a few b-tree look-ups, no scan).
 
     Databases loaded from the same files share one index (a test suite makes many), and a reload
-    elsewhere that changes the rows shows at once; other in-place edits need clear_cache().
+    elsewhere that changes the rows shows on the next connection; other in-place edits need
+    clear_cache().
     """
     area_max = db.execute("SELECT max(rowid) FROM area").fetchone()[0]
     alias_max = db.execute("SELECT max(rowid) FROM area_alias").fetchone()[0]
@@ -537,6 +539,16 @@ def _signature(db: Database) -> tuple:
 
 
 def _index(db: Database) -> _Index:
+    # One connection serves one request: it asks for its index once, not per place it shows.
+    memo = getattr(db, "_geo_index", None)
+    if memo is not None and memo[0] == _GENERATION[0]:
+        return memo[1]
+    index = _shared_index(db)
+    db._geo_index = (_GENERATION[0], index)
+    return index
+
+
+def _shared_index(db: Database) -> _Index:
     signature = _signature(db)
     with _LOCK:
         index = _CACHE.get(signature)
@@ -570,6 +582,7 @@ def warm(db: Database) -> None:
 def clear_cache(db: Database | None = None) -> None:
     """Forget the in-memory index of one database (or of all): call after editing areas."""
     with _LOCK:
+        _GENERATION[0] += 1  # every connection's own memo is stale too
         if db is None:
             _CACHE.clear()
         else:
