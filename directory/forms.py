@@ -2,8 +2,15 @@
 
 A service form is turned into an HSDS-shaped body and goes through the same parsing and
 validation as the JSON API (models.change_requests.parse_service).
+
+Labels, choice labels and validation messages are lazy translations (Flask-Babel's
+lazy_gettext, imported as `_` so that extraction finds them): each renders in the viewer's
+language. Field names and submitted values stay as they are.
 """
 
+import re
+
+from flask_babel import lazy_gettext as _
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
@@ -28,11 +35,30 @@ from directory import hsds
 from directory.models.users import ROLES
 
 BLANK_ROWS = 2  # empty rows offered for adding a phone, schedule, language, area or location
+REQUIRED = _("This field is required.")
+NOT_A_CHOICE = _("Choose one of the options.")
+ROLE_LABELS = {"admin": _("admin"), "moderator": _("moderator"), "editor": _("editor"),
+               "partner": _("partner")}  # fmt: skip
 
 
 def choices(pairs) -> list[SelectChoice]:
     """(value, label) pairs as WTForms choices."""
     return [SelectChoice(value, label) for value, label in pairs]
+
+
+def required() -> DataRequired:
+    """The field must be filled in."""
+    return DataRequired(message=REQUIRED)
+
+
+def at_most(limit: int) -> Length:
+    """No more than `limit` characters."""
+    return Length(max=limit, message=_("Use at most %(max)d characters."))
+
+
+def role_choices() -> list[SelectChoice]:
+    """The account roles, each labelled in the viewer's language."""
+    return choices((r, ROLE_LABELS.get(r, r)) for r in ROLES)
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -41,143 +67,178 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_choice_message", _("%(value)s is not one of the options."))
+        super().__init__(label, validators, **kwargs)
+
+
+class ChoiceField(SelectField):
+    """A drop-down list whose "not a valid choice" message is translated."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_choice_message", NOT_A_CHOICE)
+        super().__init__(label, validators, **kwargs)
+
+
+class WholeNumberField(IntegerField):
+    """A whole number whose "not a valid integer" message is translated."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        kwargs.setdefault("invalid_value_message", _("Give a whole number, such as 12."))
+        super().__init__(label, validators, **kwargs)
+
 
 class EmptyForm(FlaskForm):
     """A POST-only button with its CSRF token."""
 
-    submit = SubmitField("Submit")
+    submit = SubmitField(_("Submit"))
 
 
 class LoginForm(FlaskForm):
     """Email and password."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=1000)])
-    submit = SubmitField("Sign in")
+    email = EmailField(_("Email"), validators=[required(), at_most(254)])
+    password = PasswordField(_("Password"), validators=[required(), at_most(1000)])
+    submit = SubmitField(_("Sign in"))
 
 
 class SetPasswordForm(FlaskForm):
     """A new password, twice (invitation and reset links)."""
 
-    password = PasswordField("New password", validators=[DataRequired(), Length(min=10, max=1000)])
-    confirm = PasswordField(
-        "New password again", validators=[DataRequired(), EqualTo("password", "Does not match.")]
+    password = PasswordField(
+        _("New password"),
+        validators=[
+            required(),
+            Length(min=10, max=1000, message=_("Use from %(min)d to %(max)d characters.")),
+        ],
     )
-    submit = SubmitField("Set password")
+    confirm = PasswordField(
+        _("New password again"),
+        validators=[required(), EqualTo("password", _("The two passwords are not the same."))],
+    )
+    submit = SubmitField(_("Set password"))
 
 
 class ChangePasswordForm(SetPasswordForm):
     """The current password and a new one."""
 
-    current = PasswordField("Current password", validators=[DataRequired(), Length(max=1000)])
-    submit = SubmitField("Change password")
+    current = PasswordField(_("Current password"), validators=[required(), at_most(1000)])
+    submit = SubmitField(_("Change password"))
 
 
 class UserForm(FlaskForm):
     """An admin creates an account; the person sets a password through an invitation link."""
 
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    role = SelectField("Role", choices=choices((r, r) for r in ROLES))
-    organizations = MultiCheckboxField("Organisations (editors)", choices=[])
-    submit = SubmitField("Create and make an invitation link")
+    email = EmailField(_("Email"), validators=[required(), at_most(254)])
+    role = ChoiceField(_("Role"), choices=role_choices())
+    organizations = MultiCheckboxField(_("Organisations (editors)"), choices=[])
+    submit = SubmitField(_("Create and make an invitation link"))
 
 
 class UserEditForm(FlaskForm):
     """An admin changes a role, organisations or whether the account is active."""
 
-    role = SelectField("Role", choices=choices((r, r) for r in ROLES))
-    active = BooleanField("Active")
-    organizations = MultiCheckboxField("Organisations (editors)", choices=[])
-    submit = SubmitField("Save")
+    role = ChoiceField(_("Role"), choices=role_choices())
+    active = BooleanField(_("Active"))
+    organizations = MultiCheckboxField(_("Organisations (editors)"), choices=[])
+    submit = SubmitField(_("Save"))
 
 
 class OrganizationForm(FlaskForm):
     """An organisation's name and contact details (admins)."""
 
-    name = StringField("Name", validators=[DataRequired(), Length(max=300)])
-    description = TextAreaField("Description", validators=[Optional(), Length(max=5000)])
-    website = StringField("Website", validators=[Optional(), Length(max=2000)])
-    email = StringField("Email", validators=[Optional(), Length(max=254)])
-    submit = SubmitField("Save")
+    name = StringField(_("Name"), validators=[required(), at_most(300)])
+    description = TextAreaField(_("Description"), validators=[Optional(), at_most(5000)])
+    website = StringField(_("Website"), validators=[Optional(), at_most(2000)])
+    email = StringField(_("Email"), validators=[Optional(), at_most(254)])
+    submit = SubmitField(_("Save"))
 
 
 class RejectForm(FlaskForm):
     """Rejecting a proposal needs a reason its author will read."""
 
-    reason = TextAreaField("Reason", validators=[DataRequired(), Length(max=2000)])
-    submit = SubmitField("Reject")
+    reason = TextAreaField(_("Reason"), validators=[required(), at_most(2000)])
+    submit = SubmitField(_("Reject"))
 
 
 class VerifyForm(FlaskForm):
     """Confirm a listing is still accurate; tick the phones called today."""
 
-    tested = MultiCheckboxField("Phones I called today and reached the service", choices=[])
-    submit = SubmitField("Confirm still accurate")
+    tested = MultiCheckboxField(_("Phones I called today and reached the service"), choices=[])
+    submit = SubmitField(_("Confirm still accurate"))
 
 
 class PhoneForm(Form):
     """One phone number."""
 
     id = HiddenField()
-    number = StringField("Number", validators=[Optional(), Length(max=100)])
-    extension = StringField("Ext.", validators=[Optional(), Length(max=40)])
-    type = SelectField(
-        "Type",
-        choices=choices((t, t) for t in ("voice", "cell", "text", "fax", "textphone")),
+    number = StringField(_("Number"), validators=[Optional(), at_most(100)])
+    extension = StringField(_("Ext."), validators=[Optional(), at_most(40)])
+    type = ChoiceField(
+        _("Type"),
+        choices=choices(
+            [
+                ("voice", _("voice")),
+                ("cell", _("mobile")),
+                ("text", _("text messages only")),
+                ("fax", _("fax")),
+                ("textphone", _("textphone (TTY)")),
+            ]
+        ),
         default="voice",
     )
-    description = StringField("Description", validators=[Optional(), Length(max=500)])
-    sms = BooleanField("Takes SMS")
-    sms_body = StringField("SMS keyword", validators=[Optional(), Length(max=200)])
-    tested_on = StringField("Tested on (YYYY-MM-DD)", validators=[Optional(), Length(max=10)])
-    remove = BooleanField("Remove")
+    description = StringField(_("Description"), validators=[Optional(), at_most(500)])
+    sms = BooleanField(_("Takes SMS"))
+    sms_body = StringField(_("SMS keyword"), validators=[Optional(), at_most(200)])
+    tested_on = StringField(_("Tested on (YYYY-MM-DD)"), validators=[Optional(), at_most(10)])
+    remove = BooleanField(_("Remove"))
 
 
 class ScheduleForm(Form):
     """Opening hours on some days."""
 
     id = HiddenField()
-    byday = StringField("Days (MO,TU,WE,TH,FR,SA,SU)", validators=[Optional(), Length(max=40)])
-    opens_at = StringField("Opens (HH:MM)", validators=[Optional(), Length(max=8)])
-    closes_at = StringField("Closes (HH:MM)", validators=[Optional(), Length(max=8)])
-    description = StringField("Description", validators=[Optional(), Length(max=500)])
-    remove = BooleanField("Remove")
+    byday = StringField(_("Days (MO,TU,WE,TH,FR,SA,SU)"), validators=[Optional(), at_most(40)])
+    opens_at = StringField(_("Opens (HH:MM)"), validators=[Optional(), at_most(8)])
+    closes_at = StringField(_("Closes (HH:MM)"), validators=[Optional(), at_most(8)])
+    description = StringField(_("Description"), validators=[Optional(), at_most(500)])
+    remove = BooleanField(_("Remove"))
 
 
 class LanguageForm(Form):
     """A language spoken (ISO 639 code)."""
 
     id = HiddenField()
-    code = StringField("Code (fil, ceb, war, en, ...)", validators=[Optional(), Length(max=20)])
-    note = StringField("Note", validators=[Optional(), Length(max=500)])
-    remove = BooleanField("Remove")
+    code = StringField(_("Code (fil, ceb, war, en, ...)"), validators=[Optional(), at_most(20)])
+    note = StringField(_("Note"), validators=[Optional(), at_most(500)])
+    remove = BooleanField(_("Remove"))
 
 
 class AreaForm(Form):
     """A place served: a PSGC code or a place name."""
 
     id = HiddenField()
-    place = StringField("Place (name or PSGC code)", validators=[Optional(), Length(max=200)])
-    remove = BooleanField("Remove")
+    place = StringField(_("Place (name or PSGC code)"), validators=[Optional(), at_most(200)])
+    remove = BooleanField(_("Remove"))
 
 
 class LocationForm(Form):
     """Where the service is, with its address and whether that address is confidential."""
 
     id = HiddenField()
-    name = StringField("Name", validators=[Optional(), Length(max=300)])
+    name = StringField(_("Name"), validators=[Optional(), at_most(300)])
     place = StringField(
-        "City or area (name or PSGC code)", validators=[Optional(), Length(max=200)]
+        _("City or area (name or PSGC code)"), validators=[Optional(), at_most(200)]
     )
-    confidential = BooleanField("Confidential address (the public sees only the city)")
-    address_1 = StringField("Street address", validators=[Optional(), Length(max=500)])
-    address_2 = StringField("Address line 2", validators=[Optional(), Length(max=500)])
-    city = StringField("City", validators=[Optional(), Length(max=200)])
-    postal_code = StringField("Postal code", validators=[Optional(), Length(max=20)])
-    remove = BooleanField("Remove")
+    confidential = BooleanField(_("Confidential address (the public sees only the city)"))
+    address_1 = StringField(_("Street address"), validators=[Optional(), at_most(500)])
+    address_2 = StringField(_("Address line 2"), validators=[Optional(), at_most(500)])
+    city = StringField(_("City"), validators=[Optional(), at_most(200)])
+    postal_code = StringField(_("Postal code"), validators=[Optional(), at_most(20)])
+    remove = BooleanField(_("Remove"))
 
 
-YES_NO = [("", "unknown"), ("1", "yes"), ("0", "no")]
+YES_NO = [("", _("unknown")), ("1", _("yes")), ("0", _("no"))]
 TEXT_FIELDS = (
     "name", "alternate_name", "description", "url", "email", "interpretation_services",
     "application_process", "fees_description", "eligibility_description", "alert",
@@ -189,57 +250,65 @@ class ServiceForm(FlaskForm):
     """Every editable field of a service."""
 
     version = HiddenField()  # the version the form was filled from: checked when saving
-    organization_id = SelectField("Organisation", choices=[])
-    name = StringField("Name", validators=[DataRequired(), Length(max=300)])
-    alternate_name = StringField("Other name", validators=[Optional(), Length(max=300)])
-    description = TextAreaField("What the service does", validators=[Optional(), Length(max=5000)])
-    status = SelectField(
-        "Status",
-        choices=choices((s, s) for s in ("active", "inactive", "temporarily closed", "defunct")),
+    organization_id = ChoiceField(_("Organisation"), choices=[])
+    name = StringField(_("Name"), validators=[required(), at_most(300)])
+    alternate_name = StringField(_("Other name"), validators=[Optional(), at_most(300)])
+    description = TextAreaField(_("What the service does"), validators=[Optional(), at_most(5000)])
+    status = ChoiceField(
+        _("Status"),
+        choices=choices(
+            [
+                ("active", _("active")),
+                ("inactive", _("inactive")),
+                ("temporarily closed", _("temporarily closed")),
+                ("defunct", _("defunct")),
+            ]
+        ),
     )
-    url = StringField("Website", validators=[Optional(), Length(max=2000)])
-    email = StringField("Email", validators=[Optional(), Length(max=254)])
-    alert = StringField("Alert shown on the listing", validators=[Optional(), Length(max=1000)])
+    url = StringField(_("Website"), validators=[Optional(), at_most(2000)])
+    email = StringField(_("Email"), validators=[Optional(), at_most(254)])
+    alert = StringField(_("Alert shown on the listing"), validators=[Optional(), at_most(1000)])
     eligibility_description = TextAreaField(
-        "Who is eligible", validators=[Optional(), Length(max=5000)]
+        _("Who is eligible"), validators=[Optional(), at_most(5000)]
     )
-    minimum_age = IntegerField("Minimum age", validators=[Optional()])
-    maximum_age = IntegerField("Maximum age", validators=[Optional()])
-    gender = SelectField(
-        "Gender", choices=choices([("", "anyone"), ("female", "female"), ("male", "male")])
+    minimum_age = WholeNumberField(_("Minimum age"), validators=[Optional()])
+    maximum_age = WholeNumberField(_("Maximum age"), validators=[Optional()])
+    gender = ChoiceField(
+        _("Gender"),
+        choices=choices([("", _("anyone")), ("female", _("female")), ("male", _("male"))]),
     )
-    free = SelectField("Free of charge", choices=choices(YES_NO))
-    fees_description = TextAreaField("Fees", validators=[Optional(), Length(max=5000)])
+    free = ChoiceField(_("Free of charge"), choices=choices(YES_NO))
+    fees_description = TextAreaField(_("Fees"), validators=[Optional(), at_most(5000)])
     application_process = TextAreaField(
-        "How to be referred / apply", validators=[Optional(), Length(max=5000)]
+        _("How to be referred / apply"), validators=[Optional(), at_most(5000)]
     )
     interpretation_services = StringField(
-        "Interpretation", validators=[Optional(), Length(max=1000)]
+        _("Interpretation"), validators=[Optional(), at_most(1000)]
     )
-    twenty_four_seven = BooleanField("Open 24 hours, 7 days")
+    twenty_four_seven = BooleanField(_("Open 24 hours, 7 days"))
     hours_text = StringField(
-        "Opening hours as published", validators=[Optional(), Length(max=1000)]
+        _("Opening hours as published"), validators=[Optional(), at_most(1000)]
     )
-    hours_note = StringField("Note on hours", validators=[Optional(), Length(max=1000)])
+    hours_note = StringField(_("Note on hours"), validators=[Optional(), at_most(1000)])
     other_channels = TextAreaField(
-        "Other channels (chat, web forms, SMS keywords)", validators=[Optional(), Length(max=2000)]
+        _("Other channels (chat, web forms, SMS keywords)"), validators=[Optional(), at_most(2000)]
     )
-    notes = TextAreaField("Notes", validators=[Optional(), Length(max=5000)])
+    notes = TextAreaField(_("Notes"), validators=[Optional(), at_most(5000)])
     kind = StringField(
-        "Kind (hotline, residential_centre, ...)", validators=[Optional(), Length(max=100)]
+        _("Kind (hotline, residential_centre, ...)"), validators=[Optional(), at_most(100)]
     )
-    victim_facing = BooleanField("Survivors and families may contact it directly")
+    victim_facing = BooleanField(_("Survivors and families may contact it directly"))
     source_url = StringField(
-        "Source of these facts (URL)", validators=[Optional(), Length(max=2000)]
+        _("Source of these facts (URL)"), validators=[Optional(), at_most(2000)]
     )
-    source_date = StringField("Date of the source", validators=[Optional(), Length(max=100)])
-    taxonomy_terms = MultiCheckboxField("Service types", choices=[])
-    phones = FieldList(FormField(PhoneForm))
-    schedules = FieldList(FormField(ScheduleForm))
-    languages = FieldList(FormField(LanguageForm))
-    service_areas = FieldList(FormField(AreaForm))
-    locations = FieldList(FormField(LocationForm))
-    submit = SubmitField("Submit")
+    source_date = StringField(_("Date of the source"), validators=[Optional(), at_most(100)])
+    taxonomy_terms = MultiCheckboxField(_("Service types"), choices=[])
+    phones = FieldList(FormField(PhoneForm), label=_("Phones"))
+    schedules = FieldList(FormField(ScheduleForm), label=_("Hours"))
+    languages = FieldList(FormField(LanguageForm), label=_("Languages"))
+    service_areas = FieldList(FormField(AreaForm), label=_("Service area"))
+    locations = FieldList(FormField(LocationForm), label=_("Locations"))
+    submit = SubmitField(_("Submit"))
 
     def fill(self, record: dict | None) -> None:
         """Prefill from a stored record (None for a new service) plus blank rows to add."""
@@ -286,7 +355,7 @@ class ServiceForm(FlaskForm):
                 }
             )
         for field in (self.phones, self.schedules, self.languages, self.service_areas):
-            for _ in range(BLANK_ROWS):
+            for _row in range(BLANK_ROWS):
                 field.append_entry()
         self.locations.append_entry()
 
@@ -312,6 +381,72 @@ class ServiceForm(FlaskForm):
         body["service_areas"] = _rows(self.service_areas, current.get("service_areas", []), _area)
         body["locations"] = _rows(self.locations, current.get("locations", []), _location)
         return body
+
+
+# What a field of a service record (a key of change_requests.diff, or a segment of an invalid
+# field's path such as "phones[0].number") is called on the staff pages.
+FIELD_LABELS = {
+    "id": _("ID"), "organization_id": _("Organisation"), "organization": _("Organisation"),
+    "name": _("Name"), "alternate_name": _("Other name"), "description": _("Description"),
+    "url": _("Website"), "email": _("Email"), "status": _("Status"),
+    "interpretation_services": _("Interpretation"),
+    "application_process": _("How to be referred / apply"), "fees_description": _("Fees"),
+    "eligibility_description": _("Who is eligible"), "minimum_age": _("Minimum age"),
+    "maximum_age": _("Maximum age"), "assured_date": _("Last verified"),
+    "assurer_email": _("Verified by"), "alert": _("Alert"), "kind": _("Kind"),
+    "gender": _("Gender"), "free": _("Free of charge"),
+    "twenty_four_seven": _("Open 24 hours, 7 days"),
+    "victim_facing": _("Survivors and families may contact it directly"),
+    "source": _("Source"), "source_url": _("Source of these facts (URL)"),
+    "source_date": _("Date of the source"), "confidence": _("Confidence"), "notes": _("Notes"),
+    "other_channels": _("Other channels"), "hours_text": _("Opening hours as published"),
+    "hours_note": _("Note on hours"), "phones": _("Phones"), "schedules": _("Hours"),
+    "languages": _("Languages"), "service_areas": _("Service area"),
+    "locations": _("Locations"), "service_at_locations": _("Locations"),
+    "location": _("Location"), "taxonomy_terms": _("Service types"),
+    "attributes": _("Service types"), "taxonomy_term_id": _("Service type"),
+    "reason": _("Reason"),
+    # inside a phone, schedule, language, area, location or address
+    "number": _("Number"), "extension": _("Ext."), "type": _("Type"), "sms": _("Takes SMS"),
+    "sms_body": _("SMS keyword"), "tested_on": _("Tested on"), "timezone": _("Time zone"),
+    "freq": _("Repeats"), "byday": _("Days"), "opens_at": _("Opens"), "closes_at": _("Closes"),
+    "code": _("Code"), "note": _("Note"), "psgc_code": _("Place"), "area_code": _("Place"),
+    "location_type": _("Location type"), "latitude": _("Latitude"),
+    "longitude": _("Longitude"), "confidential": _("Confidential address"),
+    "addresses": _("Addresses"), "attention": _("Attention"),
+    "address_1": _("Street address"), "address_2": _("Address line 2"), "city": _("City"),
+    "region": _("Region"), "state_province": _("Province"), "postal_code": _("Postal code"),
+    "country": _("Country"), "address_type": _("Address type"), "date": _("Date"),
+}  # fmt: skip
+_SEGMENT = re.compile(r"^(\w+)\[(\d+)\]$")
+
+
+def field_label(path: str) -> str:
+    """A field's name in the viewer's language: "phones[0].number" -> "Phones 1 · Number".
+    Unknown names are shown as they are."""
+    parts = []
+    for segment in str(path).split("."):
+        match = _SEGMENT.match(segment)
+        key, index = (match.group(1), int(match.group(2))) if match else (segment, None)
+        label = str(FIELD_LABELS.get(key, key))
+        parts.append(label if index is None else f"{label} {index + 1}")
+    return " · ".join(parts)
+
+
+def problems(form) -> list[tuple[str, str]]:
+    """Every message of a form's invalid fields (rows of sub-forms included), in form order, as
+    (the field's label, the message), both in the viewer's language."""
+    found = []
+    for field in form:
+        if isinstance(field, FieldList):
+            for number, entry in enumerate(field.entries, start=1):
+                for label, message in problems(entry.form):
+                    found.append((f"{field.label.text} {number} · {label}", message))
+        elif isinstance(field, FormField):
+            found += [(f"{field.label.text} · {label}", m) for label, m in problems(field.form)]
+        else:
+            found += [(str(field.label.text), str(message)) for message in field.errors]
+    return found
 
 
 def _text(value) -> str | None:

@@ -9,6 +9,8 @@ from babel.dates import get_day_names
 from flask import current_app, request
 from flask_babel import Babel, get_locale, gettext
 
+from directory.search import Message
+
 babel = Babel()
 
 TRANSLATIONS_DIR = Path(__file__).resolve().parent / "translations"
@@ -84,9 +86,23 @@ def days_text(byday: str | None) -> str:
     return ", ".join(names[_DAY_CODES.index(d)] if d in _DAY_CODES else d for d in days)
 
 
+class ExplainedError(Exception):
+    """An error whose message keeps its translatable form, as search.QueryError's does: `message`
+    is a search.Message (the English text with its `msgid` and `values`). str() is the English
+    text (the JSON API, the command line, logs); a page shows it with `translated`. Subclasses
+    mix in the built-in error they stand for: class Forbidden(ExplainedError, PermissionError).
+    templates/_messages_from_code.html lists every msgid so that the catalogues have them."""
+
+    def __init__(self, msgid: str, **values):
+        self.message = Message(msgid, **values)
+        self.msgid, self.values = self.message.msgid, self.message.values
+        super().__init__(self.message)
+
+
 def translated(text) -> str:
-    """A message built in core code (a search parameter error, a search note) in the viewer's
-    language: its `msgid` translated and filled with its `values`. Plain text stays as it is."""
+    """A message built in core code (a search parameter error, a search note, an ExplainedError
+    or its `message`) in the viewer's language: its `msgid` translated and filled with its
+    `values`. Plain text stays as it is."""
     msgid = getattr(text, "msgid", None)
     if msgid is None:
         return str(text)

@@ -14,6 +14,7 @@ from datetime import date
 from sqlite_utils import Database
 
 from directory import geo, hsds, phones
+from directory.i18n import ExplainedError, Message
 from directory.models import audit, revisions
 from directory.models.revisions import Conflict, immediate
 from directory.models.services import SERVICE_COLUMNS, now_iso
@@ -38,15 +39,20 @@ LANG_RE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
 
 
 class Invalid(ValueError):
-    """The body has invalid fields; `errors` lists each as {field, message}."""
+    """The body has invalid fields; `errors` lists each as {field, message}. Each message is a
+    search.Message: English text (the JSON API) that a page shows with `translated`."""
 
     def __init__(self, errors: list[dict]):
         super().__init__("; ".join(f"{e['field']}: {e['message']}" for e in errors))
         self.errors = errors
 
 
-class Forbidden(PermissionError):
-    """The user may not do this to this record."""
+class Forbidden(ExplainedError, PermissionError):
+    """The user may not do this to this record (English text; a page translates its msgid)."""
+
+
+class AlreadyReviewed(ExplainedError, ValueError):
+    """The change request was approved or rejected already."""
 
 
 class NotFound(LookupError):
@@ -94,9 +100,9 @@ class _Parser:
         self.current = current
         self.errors: list[dict] = []
 
-    def error(self, field: str, message: str) -> None:
-        """Note one invalid field."""
-        self.errors.append({"field": field, "message": message})
+    def error(self, field: str, message: str, **values) -> None:
+        """Note one invalid field: why, as a msgid with %(name)s placeholders and their values."""
+        self.errors.append({"field": field, "message": Message(message, **values)})
 
     def text(self, value, field: str, *, required: bool = False, limit: int = 5000):
         """A trimmed string or None."""
@@ -109,7 +115,7 @@ class _Parser:
             return None
         value = value.strip()
         if len(value) > limit:
-            self.error(field, f"is longer than {limit} characters")
+            self.error(field, "is longer than %(limit)s characters", limit=limit)
         if required and not value:
             self.error(field, "is required")
         return value or None
@@ -122,7 +128,7 @@ class _Parser:
             return 1 if value else 0
         if value in (0, 1):
             return int(value)
-        self.error(field, "must be true or false" + (" or null" if nullable else ""))
+        self.error(field, "must be true or false or null" if nullable else "must be true or false")
         return None
 
     def integer(self, value, field: str, low: int, high: int):
@@ -138,7 +144,7 @@ class _Parser:
             self.error(field, "must be a whole number")
             return None
         if not low <= number <= high:
-            self.error(field, f"must be between {low} and {high}")
+            self.error(field, "must be between %(low)s and %(high)s", low=low, high=high)
         return number
 
     def iso_date(self, value, field: str):
@@ -160,7 +166,7 @@ class _Parser:
         try:
             return geo.resolve_area(self.db, str(text), geo.LEVELS)
         except geo.PlaceError as exc:
-            self.error(field, str(exc))
+            self.error(field, exc.msgid, **exc.values)
             return None
 
     def items(self, body: dict, key: str) -> list[tuple[int, dict]]:
@@ -208,7 +214,9 @@ def _phones(p: _Parser, body: dict) -> list[dict]:
         extension = None if extension in (None, "") else str(extension).strip()
         kind = item.get("type") or None
         if kind is not None and kind not in HSDS_PHONE_TYPES:
-            p.error(f"{field}.type", f"must be one of {', '.join(HSDS_PHONE_TYPES)}")
+            p.error(
+                f"{field}.type", "must be one of %(choices)s", choices=", ".join(HSDS_PHONE_TYPES)
+            )
         row = {
             "id": old["id"] if old else _new_id(),
             "location_id": old.get("location_id") if old else None,
@@ -346,7 +354,7 @@ def _coordinate(p: _Parser, value, field: str, limit: float):
         p.error(field, "must be a number")
         return None
     if not -limit <= number <= limit:
-        p.error(field, f"must be between -{limit} and {limit}")
+        p.error(field, "must be between -%(limit)s and %(limit)s", limit=limit)
     return number
 
 
@@ -448,7 +456,7 @@ def _terms(p: _Parser, body: dict) -> list[str]:
             return []
         for i, code in enumerate(value):
             if not isinstance(code, str) or code not in codes:
-                p.error(f"taxonomy_terms[{i}]", f"unknown taxonomy term {code!r}")
+                p.error(f"taxonomy_terms[{i}]", "unknown taxonomy term %(code)s", code=repr(code))
             elif code not in out:
                 out.append(code)
     return out
@@ -458,7 +466,8 @@ def parse_service(db: Database, body, current: dict | None) -> dict:
     """The full record an HSDS service body asks for, on top of `current` (None to create):
     fields left out keep their current value; raise Invalid naming every bad field."""
     if not isinstance(body, dict):
-        raise Invalid([{"field": "body", "message": "must be a JSON object (an HSDS service)"}])
+        message = Message("must be a JSON object (an HSDS service)")
+        raise Invalid([{"field": "body", "message": message}])
     p = _Parser(db, current)
     if current is not None:
         record = copy.deepcopy(current)
@@ -506,7 +515,7 @@ def parse_service(db: Database, body, current: dict | None) -> dict:
             if "confidence" in source:
                 record["confidence"] = p.text(source["confidence"], "source.confidence")
     if record.get("status") and record["status"] not in SERVICE_STATUSES:
-        p.error("status", f"must be one of {', '.join(SERVICE_STATUSES)}")
+        p.error("status", "must be one of %(choices)s", choices=", ".join(SERVICE_STATUSES))
     if record.get("gender") and record["gender"] not in ("female", "male"):
         p.error("gender", "must be female, male or null (anyone)")
     if record.get("confidence") and record["confidence"] not in ("high", "medium", "low"):
@@ -768,9 +777,17 @@ def restore(db: Database, user, service_id: str, number: int) -> dict:
         return {"id": request_id, "status": "pending", "service_id": service_id}
 
 
+def _already_reviewed(request: dict) -> AlreadyReviewed:
+    if request["status"] == "approved":
+        return AlreadyReviewed(
+            "change request %(number)s is already approved", number=request["id"]
+        )
+    return AlreadyReviewed("change request %(number)s is already rejected", number=request["id"])
+
+
 def approve(db: Database, request_id: int, reviewer) -> int:
     """Publish a pending proposal (merged onto later changes when they do not clash); the new
-    version. Raises NotFound, Forbidden, ValueError (not pending) or Conflict."""
+    version. Raises NotFound, Forbidden, AlreadyReviewed (a ValueError) or Conflict."""
     if not reviewer.can_review:
         raise Forbidden("only moderators and admins approve")
     with immediate(db):
@@ -778,7 +795,7 @@ def approve(db: Database, request_id: int, reviewer) -> int:
         if request is None:
             raise NotFound(f"change request {request_id}")
         if request["status"] != "pending":
-            raise ValueError(f"change request {request_id} is already {request['status']}")
+            raise _already_reviewed(request)
         proposal = request["record"]
         service_id = request["service_id"]
         current_version = revisions.current_version(db, service_id)
@@ -828,13 +845,13 @@ def reject(db: Database, request_id: int, reviewer, reason: str) -> None:
         raise Forbidden("only moderators and admins reject")
     reason = (reason or "").strip()
     if not reason:
-        raise Invalid([{"field": "reason", "message": "is required"}])
+        raise Invalid([{"field": "reason", "message": Message("is required")}])
     with immediate(db):
         request = get(db, request_id)
         if request is None:
             raise NotFound(f"change request {request_id}")
         if request["status"] != "pending":
-            raise ValueError(f"change request {request_id} is already {request['status']}")
+            raise _already_reviewed(request)
         db.execute(
             "update change_request set status = 'rejected', reviewer_id = ?, reviewed_at = ?,"
             " reason = ? where id = ?",

@@ -7,14 +7,16 @@ from datetime import UTC, datetime, timedelta
 
 from sqlite_utils import Database
 
+from directory.i18n import ExplainedError
 from directory.models.services import now_iso
 
 ROLES = ("admin", "moderator", "editor", "partner")
 LINK_PURPOSES = ("invite", "reset")
 
 
-class AccountError(ValueError):
-    """A user or membership that cannot be created as asked."""
+class AccountError(ExplainedError, ValueError):
+    """A user or membership that cannot be created as asked (English text; a page translates
+    its msgid with its values)."""
 
 
 @dataclass(frozen=True)
@@ -121,16 +123,16 @@ def create_user(
     """Create an account (raise AccountError for a bad role, email or organisation)."""
     email = email.strip()
     if role not in ROLES:
-        raise AccountError(f"role must be one of {', '.join(ROLES)}")
+        raise AccountError("role must be one of %(roles)s", roles=", ".join(ROLES))
     if "@" not in email or len(email) > 254:
         raise AccountError("email does not look like an email address")
     if get_by_email(db, email):
-        raise AccountError(f"a user with the email {email} already exists")
+        raise AccountError("a user with the email %(email)s already exists", email=email)
     if role == "editor" and not org_ids:
         raise AccountError("an editor needs at least one organisation (--org)")
     for org_id in org_ids:
         if not db.execute("select 1 from organization where id = ?", [org_id]).fetchone():
-            raise AccountError(f"no organisation with id {org_id}")
+            raise AccountError("no organisation with id %(id)s", id=org_id)
     cursor = db.execute(
         "insert into user (email, password_hash, role, created_at) values (?, ?, ?, ?)",
         [email, password_hash, role, now_iso()],
@@ -154,7 +156,7 @@ def update_user(
     """Change a user's role, active flag or organisations; deactivating ends their sessions."""
     if role is not None:
         if role not in ROLES:
-            raise AccountError(f"role must be one of {', '.join(ROLES)}")
+            raise AccountError("role must be one of %(roles)s", roles=", ".join(ROLES))
         db.execute("update user set role = ? where id = ?", [role, user_id])
     if active is not None:
         db.execute(
@@ -164,7 +166,7 @@ def update_user(
     if org_ids is not None:
         for org_id in org_ids:
             if not db.execute("select 1 from organization where id = ?", [org_id]).fetchone():
-                raise AccountError(f"no organisation with id {org_id}")
+                raise AccountError("no organisation with id %(id)s", id=org_id)
         db.execute("delete from membership where user_id = ?", [user_id])
         for org_id in org_ids:
             db.execute(
@@ -214,7 +216,7 @@ def create_link(
 ) -> str:
     """A one-time invitation or password-reset token that expires; only its hash is stored."""
     if purpose not in LINK_PURPOSES:
-        raise AccountError(f"purpose must be one of {LINK_PURPOSES}")
+        raise AccountError("purpose must be one of %(purposes)s", purposes=str(LINK_PURPOSES))
     raw = secrets.token_urlsafe(32)
     now = datetime.now(UTC).replace(microsecond=0)
     db.execute(
@@ -290,9 +292,9 @@ def save_organization(
     if organization_id is None:
         organization_id = stable_uuid("organization", name)
         if db.execute("select 1 from organization where id = ?", [organization_id]).fetchone():
-            raise AccountError(f"an organisation called {name} already exists")
+            raise AccountError("an organisation called %(name)s already exists", name=name)
     elif not db.execute("select 1 from organization where id = ?", [organization_id]).fetchone():
-        raise AccountError(f"no organisation with id {organization_id}")
+        raise AccountError("no organisation with id %(id)s", id=organization_id)
     db["organization"].upsert(
         {
             "id": organization_id,

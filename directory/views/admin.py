@@ -7,6 +7,7 @@ from flask_login import current_user
 from directory import auth
 from directory.db import get_db
 from directory.forms import EmptyForm, OrganizationForm, UserEditForm, UserForm, choices
+from directory.i18n import translated
 from directory.models import audit, users
 from directory.models.revisions import immediate
 
@@ -63,7 +64,7 @@ def new_user():
                 )
                 link = _link(db, user, "invite")
         except users.AccountError as exc:
-            error = str(exc)
+            error = translated(exc)
         else:
             return render_template(
                 "admin/link.html", user=user, link=link, hours=LINK_HOURS["invite"]
@@ -78,7 +79,7 @@ def edit_user(user_id: int):
     db = get_db()
     user = users.get_user(db, user_id)
     if user is None:
-        abort(404, "No such user.")
+        abort(404, _("No such user."))
     form = UserEditForm()
     form.organizations.choices = choices((o["id"], o["name"]) for o in users.all_organizations(db))
     error = None
@@ -88,9 +89,9 @@ def edit_user(user_id: int):
         form.organizations.data = list(user.org_ids)
     elif form.validate_on_submit():
         if user.id == current_user.id and (form.role.data != "admin" or not form.active.data):
-            error = "You cannot remove your own admin role or deactivate yourself."
+            error = _("You cannot remove your own admin role or deactivate yourself.")
         elif form.role.data == "editor" and not form.organizations.data:
-            error = "An editor needs at least one organisation."
+            error = _("An editor needs at least one organisation.")
         else:
             try:
                 with immediate(db):
@@ -117,7 +118,7 @@ def edit_user(user_id: int):
                         },
                     )
             except users.AccountError as exc:
-                error = str(exc)
+                error = translated(exc)
             else:
                 flash(_("Saved."))
                 user = updated
@@ -131,11 +132,11 @@ def edit_user(user_id: int):
 def reset_link(user_id: int):
     """A one-time password-reset link for the user, shown to the admin (expires in 24 h)."""
     if not EmptyForm().validate_on_submit():
-        abort(400, "The form expired; try again.")
+        abort(400, _("The form expired; try again."))
     db = get_db()
     user = users.get_user(db, user_id)
     if user is None:
-        abort(404, "No such user.")
+        abort(404, _("No such user."))
     with immediate(db):
         link = _link(db, user, "reset")
     return render_template("admin/link.html", user=user, link=link, hours=LINK_HOURS["reset"])
@@ -159,7 +160,7 @@ def organization(org_id: str | None = None):
     db = get_db()
     current = users.get_organization(db, org_id) if org_id else None
     if org_id and current is None:
-        abort(404, "No such organisation.")
+        abort(404, _("No such organisation."))
     form = OrganizationForm(data=current) if request.method == "GET" else OrganizationForm()
     error = None
     if form.validate_on_submit():
@@ -183,7 +184,7 @@ def organization(org_id: str | None = None):
                     detail={"name": form.name.data},
                 )
         except users.AccountError as exc:
-            error = str(exc)
+            error = translated(exc)
         else:
             flash(_("Saved."))
             return redirect(url_for("manage.organization", org_id=saved))

@@ -13,7 +13,19 @@ from directory.models import audit, users
 from directory.models.revisions import immediate
 
 bp = Blueprint("auth", __name__)
-LOGIN_FAILED = "That email and password do not match an active account."
+
+
+def _login_failed() -> str:
+    """The one answer to a failed sign-in, whether or not the email exists."""
+    return _("That email and password do not match an active account.")
+
+
+def _password_problem(password: str) -> str | None:
+    """Why a new password is not acceptable (auth.password_problem), in the viewer's language."""
+    problem = auth.password_problem(password)
+    if problem == f"Use at least {auth.MIN_PASSWORD_LENGTH} characters.":
+        return _("Use at least %(num)s characters.", num=auth.MIN_PASSWORD_LENGTH)
+    return problem
 
 
 def _safe_next(target: str | None) -> str:
@@ -47,9 +59,9 @@ def login():
             session.clear()  # nothing from before sign-in carries over
             login_user(user)
             return redirect(_safe_next(request.args.get("next")))
-        error = LOGIN_FAILED
+        error = _login_failed()
     elif request.method == "POST":
-        error = LOGIN_FAILED
+        error = _login_failed()
     return render_template("auth/login.html", form=form, error=error), 200 if not error else 401
 
 
@@ -74,8 +86,8 @@ def change_password():
         db = get_db()
         stored = users.password_hash(db, current_user.id)
         if not auth.check_password(stored, form.current.data):
-            error = "The current password is not right."
-        elif problem := auth.password_problem(form.password.data):
+            error = _("The current password is not right.")
+        elif problem := _password_problem(form.password.data):
             error = problem
         else:
             with immediate(db):
@@ -100,17 +112,17 @@ def set_password(token: str):
     db = get_db()
     found = users.check_link(db, token)
     if found is None:
-        abort(404, "This link has expired or was already used. Ask an admin for a new one.")
+        abort(404, _("This link has expired or was already used. Ask an admin for a new one."))
     user, link = found
     form = SetPasswordForm()
     error = None
     if form.validate_on_submit():
-        if problem := auth.password_problem(form.password.data):
+        if problem := _password_problem(form.password.data):
             error = problem
         else:
             with immediate(db):
                 if users.check_link(db, token) is None:
-                    abort(404, "This link was already used.")
+                    abort(404, _("This link was already used."))
                 users.set_password_hash(db, user.id, auth.hash_password(form.password.data))
                 users.use_link(db, link["id"])
                 audit.record(

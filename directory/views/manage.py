@@ -10,19 +10,24 @@ from flask_login import current_user
 
 from directory import auth, present
 from directory.db import get_db
-from directory.forms import EmptyForm, ServiceForm, VerifyForm, choices
+from directory.forms import EmptyForm, ServiceForm, VerifyForm, choices, field_label, problems
+from directory.i18n import translated
 from directory.models import change_requests as cr
 from directory.models import revisions, users
 
 bp = Blueprint("manage", __name__)
+# Staff templates (manage/_macros.html is shared with review/) name fields in the viewer's
+# language: "phones[0].number" -> "Phones 1 · Number"; form_problems lists a form's errors.
+bp.add_app_template_filter(field_label, "field_label")
+bp.add_app_template_global(problems, "form_problems")
 
 
 def _editable_record(db, service_id: str) -> dict:
     record = revisions.snapshot(db, service_id)
     if record is None:
-        abort(404, "No such service.")
+        abort(404, _("No such service."))
     if not current_user.can_edit(record["organization_id"]):
-        abort(403, "This service belongs to another organisation.")
+        abort(403, _("This service belongs to another organisation."))
     return record
 
 
@@ -63,16 +68,18 @@ def organization(org_id: str):
     db = get_db()
     org = revisions.organization(db, org_id)
     if org is None:
-        abort(404, "No such organisation.")
+        abort(404, _("No such organisation."))
     if not current_user.can_edit(org_id):
-        abort(403, "This is another organisation.")
+        abort(403, _("This is another organisation."))
     org["services"] = revisions.services_of(db, org_id)
     return render_template("manage/organization.html", org=org)
 
 
 def _service_form(db, record: dict | None) -> ServiceForm:
     form = ServiceForm()
-    form.taxonomy_terms.choices = choices(revisions.taxonomy_choices(db))
+    # Service type names are in the catalogues (templates/_messages_from_code.html).
+    types = revisions.taxonomy_choices(db)
+    form.taxonomy_terms.choices = choices((code, _(name)) for code, name in types)
     orgs = [(o["id"], o["name"]) for o in users.organizations_of(db, current_user)]
     if record is not None and record["organization_id"] not in dict(orgs):
         orgs.append((record["organization_id"], record["organization"]["name"]))
@@ -89,7 +96,7 @@ def _save(db, form: ServiceForm, service_id: str | None, record: dict | None):
     except cr.Invalid as exc:
         return None, exc.errors, None
     except cr.Forbidden as exc:
-        abort(403, str(exc))
+        abort(403, translated(exc))
     except revisions.Conflict as exc:
         return None, [], exc
     if result["status"] == "published":
@@ -137,9 +144,9 @@ def create(org_id: str):
     db = get_db()
     org = revisions.organization(db, org_id)
     if org is None:
-        abort(404, "No such organisation.")
+        abort(404, _("No such organisation."))
     if not current_user.can_edit(org_id):
-        abort(403, "This is another organisation.")
+        abort(403, _("This is another organisation."))
     form = _service_form(db, None)
     errors = []
     if request.method == "GET":
@@ -170,9 +177,9 @@ def change_request(request_id: int):
     db = get_db()
     row = cr.get(db, request_id)
     if row is None:
-        abort(404, "No such change request.")
+        abort(404, _("No such change request."))
     if not current_user.can_edit(row["organization_id"]):
-        abort(403, "This proposal is for another organisation.")
+        abort(403, _("This proposal is for another organisation."))
     return render_template(
         "manage/change_request.html",
         cr=row,
@@ -197,14 +204,14 @@ def history(service_id: str):
 def restore(service_id: str, number: int):
     """Restore a revision (a new revision; a proposal, for editors)."""
     if not EmptyForm().validate_on_submit():
-        abort(400, "The form expired; try again.")
+        abort(400, _("The form expired; try again."))
     db = get_db()
     try:
         result = cr.restore(db, current_user, service_id, number)
     except cr.NotFound:
-        abort(404, "No such service or revision.")
+        abort(404, _("No such service or revision."))
     except cr.Forbidden as exc:
-        abort(403, str(exc))
+        abort(403, translated(exc))
     if result["status"] == "published":
         flash(
             _(

@@ -9,6 +9,7 @@ from flask_login import current_user
 from directory import auth
 from directory.db import get_db
 from directory.forms import EmptyForm, RejectForm
+from directory.i18n import translated
 from directory.models import change_requests as cr
 from directory.models import revisions
 
@@ -54,7 +55,7 @@ def detail(request_id: int):
     db = get_db()
     row = cr.get(db, request_id)
     if row is None:
-        abort(404, "No such change request.")
+        abort(404, _("No such change request."))
     return render_template("review/detail.html", **_context(db, row))
 
 
@@ -63,12 +64,12 @@ def detail(request_id: int):
 def approve(request_id: int):
     """Publish the proposal."""
     if not EmptyForm().validate_on_submit():
-        abort(400, "The form expired; try again.")
+        abort(400, _("The form expired; try again."))
     db = get_db()
     try:
         version = cr.approve(db, request_id, current_user)
     except cr.NotFound:
-        abort(404, "No such change request.")
+        abort(404, _("No such change request."))
     except revisions.Conflict as exc:
         flash(
             _(
@@ -79,7 +80,7 @@ def approve(request_id: int):
         )
         return redirect(url_for("review.detail", request_id=request_id))
     except ValueError as exc:
-        flash(str(exc))
+        flash(translated(exc))
         return redirect(url_for("review.detail", request_id=request_id))
     flash(_("Published as version %(version)s.", version=version))
     return redirect(url_for("review.queue"))
@@ -93,13 +94,13 @@ def reject(request_id: int):
     form = RejectForm()
     row = cr.get(db, request_id)
     if row is None:
-        abort(404, "No such change request.")
+        abort(404, _("No such change request."))
     if not form.validate_on_submit():
         return render_template("review/detail.html", **_context(db, row)), 400
     try:
         cr.reject(db, request_id, current_user, form.reason.data)
     except ValueError as exc:
-        flash(str(exc))
+        flash(translated(exc))
         return redirect(url_for("review.detail", request_id=request_id))
     flash(_("Rejected; the author will see your reason."))
     return redirect(url_for("review.queue"))
