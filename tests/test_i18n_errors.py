@@ -363,3 +363,19 @@ def test_place_error_classes_still_read_as_before():
     near = nearby.NearError("near", "latitude must be from -90 to 90, not %(value)s", {"value": 91})
     assert near.message == "latitude must be from -90 to 90, not 91"
     assert str(near) == "near: latitude must be from -90 to 90, not 91"
+
+
+@pytest.mark.parametrize(
+    "lang,text",
+    [
+        ("fil", "Walang pahina sa address na ito."),
+        ("ceb", "Walay panid niining adres."),
+        ("en", "There is no page at this address."),
+    ],
+)
+def test_a_missing_page_says_so_in_the_viewers_language(client, lang, text):
+    response = client.get("/no-such-page", headers={"Accept-Language": lang})
+    assert response.status_code == 404
+    assert text in response.get_data(as_text=True)
+    api = client.get("/api/no-such-thing", headers={"Accept-Language": lang})
+    assert api.status_code == 404 and "not found" in api.get_json()["error"]["message"].lower()

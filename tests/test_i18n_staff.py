@@ -552,3 +552,10 @@ def test_every_staff_and_model_message_is_translated(locale):
         assert sorted(re.findall(r"%\(\w+\)[sd]", msgid)) == sorted(
             re.findall(r"%\(\w+\)[sd]", string)
         ), msgid
+
+
+def test_a_forbidden_page_is_translated(site):
+    client = signed_in(site, "editor", "ceb")
+    response = client.get("/review/")
+    assert response.status_code == 403
+    assert "Dili kini mahimo sa imong account." in response.get_data(as_text=True)

@@ -33,9 +33,25 @@ def error_response(status: int, message: str, parameter: str | None = None):
     ), status
 
 
+# Werkzeug's own descriptions, said plainly so that pages can translate them.
+PLAIN_MESSAGES = {
+    400: "The request could not be understood.",
+    404: "There is no page at this address.",
+    405: "This address does not take that kind of request.",
+    413: "What was sent is too large.",
+    429: "Too many requests. Please wait a moment and try again.",
+    500: "Something went wrong on our side. Please try again later.",
+}
+
+
 def handle_http(exc: HTTPException):
-    """Any HTTP error (404, 405, 413, ...)."""
-    return error_response(exc.code or 500, exc.description or exc.name)
+    """Any HTTP error (404, 405, 413, ...): a page gets it in the viewer's language."""
+    message = exc.description or exc.name
+    if not wants_json():
+        if message == type(exc).description and exc.code in PLAIN_MESSAGES:
+            message = PLAIN_MESSAGES[exc.code]
+        message = gettext(message)  # a message from the catalogue (e.g. a 403's), else as it is
+    return error_response(exc.code or 500, message)
 
 
 def handle_database_error(exc: sqlite3.OperationalError):
@@ -54,7 +70,9 @@ def handle_unexpected(exc: Exception):
     from flask import current_app
 
     current_app.logger.exception("unhandled error on %s", request.path)
-    return error_response(500, InternalServerError.description)
+    if wants_json():
+        return error_response(500, InternalServerError.description)
+    return error_response(500, gettext(PLAIN_MESSAGES[500]))
 
 
 def init_app(app) -> None:
