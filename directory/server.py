@@ -1,5 +1,7 @@
 """Run the app under gunicorn (the production server) from Python, without a config file."""
 
+import gc
+
 from gunicorn.app.base import BaseApplication
 
 
@@ -19,6 +21,11 @@ class _Server(BaseApplication):
 
 def run_gunicorn(app, host: str, port: int, workers: int = 2) -> None:
     """Serve app on host:port with gunicorn workers (the database was created at app start)."""
+    # The workers are forked from this process and share its memory (the place index, the
+    # catalogues) until they write to it; moving what exists now out of the garbage
+    # collector's sight stops its passes from writing to, and so copying, every page of it.
+    gc.collect()
+    gc.freeze()
     _Server(
         app,
         {
