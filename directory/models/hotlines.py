@@ -13,7 +13,7 @@ GROUPS = (
     ("national", "National lines"),
     ("international", "International lines"),
 )
-PER_PAGE = 50  # lines of each group on one page
+PER_PAGE = 20  # lines of each group on one page
 
 
 def lines_for(db: Database, query: search.Query) -> tuple[dict[str, list[dict]], dict[str, int]]:
