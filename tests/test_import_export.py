@@ -3,6 +3,7 @@ validation with every problem located, all or nothing, idempotent, round trips, 
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import uuid
@@ -454,3 +455,46 @@ def test_malformed_values_are_reported_never_crash(wdb, tmp_path, changes):
         assert fingerprint(wdb) == before
     else:  # taken as it is (a number given as an int is still a number)
         assert report.imported == 1
+
+
+def test_derived_ids_and_id_keys_match_the_uuid_module():
+    from directory.ids import NAMESPACE, stable_uuid
+    from directory.importers import id_key
+
+    for i in range(2000):
+        parts = (str(uuid.uuid5(NS, str(i))), ("phone", "address", "ß", "")[i % 4], str(i))
+        assert stable_uuid(*parts) == str(uuid.uuid5(NAMESPACE, ":".join(parts)))
+        text = parts[0]
+        assert id_key(text) == id_key(text.upper()) == id_key("{" + text + "}")
+        assert id_key(text) == uuid.UUID(text).bytes
+
+
+def test_ids_are_kept_in_canonical_form(empty_db, tmp_path):
+    service = fictional(0)
+    service["id"] = "{" + service["id"].upper() + "}"
+    load_file(empty_db, write_json(tmp_path / "upper.json", [service]))
+    assert empty_db.execute("select id from service").fetchone()[0] == fictional(0)["id"]
+
+
+def test_an_import_restores_the_connection_settings(wdb, tmp_path):
+    wdb.execute("PRAGMA cache_size = -3000")
+    load_file(wdb, write_json(tmp_path / "s.json", [fictional(0)]))
+    assert wdb.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert wdb.execute("PRAGMA cache_size").fetchone()[0] == -3000
+
+
+def test_a_reimport_that_breaks_a_reference_changes_nothing(wdb, tmp_path):
+    load_file(wdb, write_json(tmp_path / "a.json", [fictional(0), fictional(1)]))
+    phone = wdb.execute(
+        "select id from phone where service_id = ? order by position", [fictional(0)["id"]]
+    ).fetchone()[0]
+    with wdb.conn:  # a language of another service that refers to the phone
+        wdb.execute(
+            "insert into language (id, service_id, phone_id, code) values (?, ?, ?, 'war')",
+            [str(uuid.uuid5(NS, "ref")), fictional(1)["id"], phone],
+        )
+    before = fingerprint(wdb)
+    with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+        load_file(wdb, write_json(tmp_path / "b.json", [fictional(0, phones=[])]))
+    assert fingerprint(wdb) == before
+    assert wdb.execute("PRAGMA foreign_keys").fetchone()[0] == 1

@@ -1,6 +1,17 @@
 """Importers: turn files (flat CSV, HSDS JSON, HSDS data packages) into service records."""
 
+import uuid
 from dataclasses import dataclass
+
+
+def id_key(text: str) -> bytes:
+    """A UUID as its 16 bytes (what uuid.UUID(text).bytes gives, faster), to keep sets of the
+    ids an import has seen small."""
+    try:
+        key = bytes.fromhex(text.replace("-", ""))
+    except ValueError:
+        key = b""
+    return key if len(key) == 16 else uuid.UUID(text).bytes
 
 
 @dataclass(frozen=True)

@@ -18,7 +18,7 @@ from sqlite_utils import Database
 
 from directory import geo, phones
 from directory.ids import stable_uuid
-from directory.importers import Problem
+from directory.importers import Problem, id_key
 from directory.models import taxonomies
 
 STATUSES = {"active", "inactive", "defunct", "temporarily closed"}
@@ -33,6 +33,8 @@ SERVICE_TEXT = ("alternate_name", "description", "url", "email", "interpretation
                 "hours_text", "hours_note")  # fmt: skip
 CHUNK = 1 << 20
 MAX_WARNINGS = 1000
+MAX_CACHED = 100_000  # places remembered per import
+CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
 @dataclass
@@ -48,14 +50,24 @@ class Context:
     organizations: set[bytes] = field(default_factory=set)
     service_ids: set[bytes] = field(default_factory=set)
     places: dict[tuple, tuple[str | None, str | None]] = field(default_factory=dict)
+    areas: dict[str, geo.Area | None] = field(default_factory=dict)  # code → area, as looked up
 
     def __post_init__(self):
         self.term_codes = taxonomies.term_codes(self.db)
         self.codes = set(self.term_codes.values())
 
+    def area(self, code: str) -> geo.Area | None:
+        """geo.get_area, remembered for the import (the same places recur across listings)."""
+        if code in self.areas:
+            return self.areas[code]
+        area = geo.get_area(self.db, code)
+        if len(self.areas) < MAX_CACHED:
+            self.areas[code] = area
+        return area
+
     def known_organization(self, organization_id: str) -> bool:
         """Defined earlier in the file or already stored."""
-        if uuid.UUID(organization_id).bytes in self.organizations:
+        if id_key(organization_id) in self.organizations:
             return True
         found = self.db.execute(
             "select 1 from organization where id = ?", [organization_id]
@@ -168,11 +180,17 @@ def _float(value, r: Reader, name: str, limit: float) -> float | None:
     return number
 
 
-def _uuid(value, r: Reader, name: str, default: str | None = None) -> str | None:
-    text = _text(value) or default
+def _uuid(value, r: Reader, name: str, default: tuple[str, ...] | None = None) -> str | None:
+    """The UUID in its canonical form; a missing one is an error, or, given `default` (the parts
+    of a stable id), derived from them."""
+    text = _text(value)
     if not text:
-        r.error(name, "is required")
-        return None
+        if default is None:
+            r.error(name, "is required")
+            return None
+        return stable_uuid(*default)
+    if CANONICAL_UUID.fullmatch(text):
+        return text
     try:
         return str(uuid.UUID(text))
     except ValueError:
@@ -210,7 +228,7 @@ def to_record(ctx: Context, obj: dict, r: Reader) -> dict | None:
         r.error(None, "expected a service object")
         return None
     sid = _uuid(obj.get("id"), r, "id")
-    if sid and uuid.UUID(sid).bytes in ctx.service_ids:
+    if sid and id_key(sid) in ctx.service_ids:
         r.error("id", f"duplicate: an earlier service in this file has id {sid}")
     name = _text(obj.get("name"))
     if not name:
@@ -257,7 +275,7 @@ def to_record(ctx: Context, obj: dict, r: Reader) -> dict | None:
     record["schedules"] = _schedules(obj, sid, r)
     record["languages"] = [
         {
-            "id": _uuid(lang.get("id"), r, "languages.id", stable_uuid(sid, "language", str(i))),
+            "id": _uuid(lang.get("id"), r, "languages.id", (sid, "language", str(i))),
             "name": _text(lang.get("name")),
             "code": _text(lang.get("code")),
             "note": _text(lang.get("note")),
@@ -267,9 +285,9 @@ def to_record(ctx: Context, obj: dict, r: Reader) -> dict | None:
     record["locations"] = locations
     record["taxonomy_terms"] = _terms(ctx, obj, r)
     if not any(p.severity == "error" for p in r.problems):
-        ctx.service_ids.add(uuid.UUID(sid).bytes)
+        ctx.service_ids.add(id_key(sid))
         if org:
-            ctx.organizations.add(uuid.UUID(org["id"]).bytes)
+            ctx.organizations.add(id_key(org["id"]))
     return record
 
 
@@ -310,7 +328,7 @@ def _country(ctx: Context, locations: list[dict], service_areas: list[dict]) -> 
             if address.get("country"):
                 return address["country"]
     for item in [*locations, *service_areas]:
-        if item.get("area_code") and (area := geo.get_area(ctx.db, item["area_code"])):
+        if item.get("area_code") and (area := ctx.area(item["area_code"])):
             return area.country_code
     return "PH"
 
@@ -344,7 +362,7 @@ def _phones(obj: dict, sid: str, country: str, r: Reader) -> list[dict]:
         sms = _bool(p.get("sms"), r, f"{label}.sms")
         out.append(
             {
-                "id": _uuid(p.get("id"), r, f"{label}.id", stable_uuid(sid, "phone", str(i))),
+                "id": _uuid(p.get("id"), r, f"{label}.id", (sid, "phone", str(i))),
                 "number": number,
                 "extension": extension[:-2]
                 if extension and extension.endswith(".0")
@@ -389,9 +407,7 @@ def _schedules(obj: dict, sid: str, r: Reader) -> list[dict]:
     for i, s in enumerate(_list(obj.get("schedules"), r, "schedules")):
         out.append(
             {
-                "id": _uuid(
-                    s.get("id"), r, f"schedules[{i}].id", stable_uuid(sid, "schedule", str(i))
-                ),
+                "id": _uuid(s.get("id"), r, f"schedules[{i}].id", (sid, "schedule", str(i))),
                 "timezone": _timezone(s.get("timezone"), r, f"schedules[{i}].timezone"),
                 "freq": _text(s.get("freq")),
                 "byday": _text(s.get("byday")),
@@ -405,7 +421,7 @@ def _schedules(obj: dict, sid: str, r: Reader) -> list[dict]:
 
 
 def _area_by_code(ctx: Context, code, r: Reader, name: str) -> geo.Area | None:
-    area = geo.get_area(ctx.db, str(code).strip())
+    area = ctx.area(str(code).strip())
     if area is None:
         r.error(name, f"unknown PSGC or country code {str(code)[:20]!r}")
     return area
@@ -423,7 +439,7 @@ def resolve_address(ctx: Context, address: dict, r: Reader, name: str) -> geo.Ar
         code, message = ctx.places[key]
         if message:
             r.error(*message.split("\x00", 1))
-        return geo.get_area(ctx.db, code) if code else None
+        return ctx.area(code) if code else None
     area, message = _resolve_names(ctx.db, country, parts, name)
     ctx.places[key] = (area.code if area else None, message)
     if message:
@@ -483,7 +499,7 @@ def _locations(ctx: Context, obj: dict, sid: str, r: Reader) -> list[dict]:
             addresses.append(
                 {
                     "id": _uuid(a.get("id"), r, f"{label}.addresses[{j}].id",
-                                stable_uuid(lid or sid, "address", str(j))),
+                                (lid or sid, "address", str(j))),
                     "attention": _text(a.get("attention")),
                     "address_1": _text(a.get("address_1")) or "",
                     "address_2": _text(a.get("address_2")),
@@ -534,7 +550,7 @@ def _service_areas(ctx: Context, obj: dict, sid: str, r: Reader) -> list[dict]:
                 r.warn(f"{label}.name", f"{exc} (kept as text, not used to filter by area)")
         out.append(
             {
-                "id": _uuid(a.get("id"), r, f"{label}.id", stable_uuid(sid, "area", str(i))),
+                "id": _uuid(a.get("id"), r, f"{label}.id", (sid, "area", str(i))),
                 "name": _text(a.get("name")),
                 "description": _text(a.get("description")),
                 "extent": _text(a.get("extent")),

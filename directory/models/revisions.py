@@ -2,7 +2,9 @@
 
 A service's version is the number of its latest revision. A shipped (imported) service that was
 never edited has no stored revision and is version 1; its first edit stores that original
-record as revision 1 ("initial") before the new one, so the history is complete.
+record as revision 1 ("initial") before the new one, so the history is complete. A re-import
+that changes a stored service adds a revision too ("import", see record_import); an identical
+re-import adds none.
 """
 
 import json
@@ -13,7 +15,7 @@ from sqlite_utils import Database
 
 from directory.ids import stable_uuid
 from directory.models import audit
-from directory.models.services import SERVICE_COLUMNS, get_service, now_iso, save_service
+from directory.models.services import SERVICE_COLUMNS, get_services, now_iso, save_service
 
 LIST_FIELDS = ("phones", "schedules", "languages", "service_areas", "locations")
 # Set by publishing and verifying, never by an edit.
@@ -54,29 +56,42 @@ def _strip(row: dict, drop: tuple[str, ...]) -> dict:
 def snapshot(db: Database, service_id: str) -> dict | None:
     """The stored service as a full record in the shape save_service writes (confidential
     addresses included), or None."""
-    record = get_service(db, service_id, reveal_confidential=True)
-    if record is None:
-        return None
-    org = db.execute(
-        "select id, name, description, website, email from organization where id = ?",
-        [record["organization_id"]],
-    ).fetchone()
-    out = {c: record.get(c) for c in SERVICE_COLUMNS}
-    out["organization"] = dict(org)
-    out["phones"] = [_strip(p, ("service_id", "position")) for p in record["phones"]]
-    out["schedules"] = [_strip(s, ("service_id",)) for s in record["schedules"]]
-    out["languages"] = [_strip(lang, ("service_id",)) for lang in record["languages"]]
-    out["service_areas"] = [
-        _strip(a, ("service_id", "area_level")) for a in record["service_areas"]
-    ]
-    out["taxonomy_terms"] = [t["code"] for t in record["taxonomy_terms"]]
-    out["locations"] = [
-        {
-            **_strip(loc, ("area", "service_at_location_id", "addresses")),
-            "addresses": [_strip(a, ("location_id",)) for a in loc["addresses"]],
-        }
-        for loc in record["locations"]
-    ]
+    return snapshots(db, [service_id]).get(service_id)
+
+
+def snapshots(db: Database, service_ids: list[str]) -> dict[str, dict]:
+    """snapshot() of many services at once (a few queries for the lot): id → record."""
+    records = get_services(db, service_ids, reveal_confidential=True, places=False)
+    if not records:
+        return {}
+    org_ids = list({r["organization_id"] for r in records})
+    orgs = {
+        r["id"]: dict(r)
+        for r in db.execute(
+            "select id, name, description, website, email from organization"
+            f" where id in ({', '.join('?' * len(org_ids))})",
+            org_ids,
+        )
+    }
+    out = {}
+    for record in records:
+        snap = {c: record.get(c) for c in SERVICE_COLUMNS}
+        snap["organization"] = dict(orgs[record["organization_id"]])
+        snap["phones"] = [_strip(p, ("service_id", "position")) for p in record["phones"]]
+        snap["schedules"] = [_strip(s, ("service_id",)) for s in record["schedules"]]
+        snap["languages"] = [_strip(lang, ("service_id",)) for lang in record["languages"]]
+        snap["service_areas"] = [
+            _strip(a, ("service_id", "area_level")) for a in record["service_areas"]
+        ]
+        snap["taxonomy_terms"] = [t["code"] for t in record["taxonomy_terms"]]
+        snap["locations"] = [
+            {
+                **_strip(loc, ("service_at_location_id", "addresses")),
+                "addresses": [_strip(a, ("location_id",)) for a in loc["addresses"]],
+            }
+            for loc in record["locations"]
+        ]
+        out[record["id"]] = snap
     return out
 
 
@@ -91,11 +106,12 @@ def current_version(db: Database, service_id: str) -> int | None:
     return 1 if exists else None
 
 
-def ensure_initial(db: Database, service_id: str) -> None:
-    """Store the shipped record as revision 1 if the service has no history yet."""
+def ensure_initial(db: Database, service_id: str, record: dict | None = None) -> None:
+    """Store the shipped record (or `record`, the service as it was before this change) as
+    revision 1 if the service has no history yet."""
     if db.execute("select 1 from revision where service_id = ?", [service_id]).fetchone():
         return
-    record = snapshot(db, service_id)
+    record = record or snapshot(db, service_id)
     if record is None:
         return
     db.execute(
@@ -137,6 +153,59 @@ def publish(
     save_service(db, record)
     stored = snapshot(db, service_id)
     number = (current or 0) + 1
+    _append(
+        db,
+        stored,
+        number,
+        action,
+        author=author,
+        created_at=stored["last_modified"],
+        change_request_id=change_request_id,
+        restored_from=restored_from,
+        note=note,
+    )
+    return number
+
+
+def record_import(db: Database, before: dict, after: dict, *, source: str) -> int:
+    """Keep an import's change to a stored service as a new revision; its number.
+
+    `before` and `after` are the service's snapshots around the import's write. The revision
+    is attributed to the import (action "import", no author, a note naming the file); a service
+    with no history first gets `before` as revision 1. The import keeps the file's
+    last_modified. Call inside the import's transaction.
+    """
+    service_id = after["id"]
+    ensure_initial(db, service_id, before)
+    number = current_version(db, service_id) + 1
+    _append(
+        db,
+        after,
+        number,
+        "import",
+        author=None,
+        created_at=now_iso(),
+        note=f"imported from {source}",
+        detail={"source": source},
+    )
+    return number
+
+
+def _append(
+    db: Database,
+    stored: dict,
+    number: int,
+    action: str,
+    *,
+    author,
+    created_at: str,
+    change_request_id: int | None = None,
+    restored_from: int | None = None,
+    note: str | None = None,
+    detail: dict | None = None,
+) -> None:
+    """Insert revision `number` of a stored record and log it."""
+    service_id = stored["id"]
     db.execute(
         "insert into revision (service_id, number, action, record, author_id, author_email,"
         " created_at, change_request_id, restored_from, note)"
@@ -148,7 +217,7 @@ def publish(
             json.dumps(stored, sort_keys=True),
             author.id if author else None,
             author.email if author else None,
-            stored["last_modified"],
+            created_at,
             change_request_id,
             restored_from,
             note,
@@ -165,9 +234,9 @@ def publish(
             "version": number,
             "change_request": change_request_id,
             "restored_from": restored_from,
+            **(detail or {}),
         },
     )
-    return number
 
 
 def _row(row) -> dict:

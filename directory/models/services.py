@@ -1,6 +1,8 @@
 """Services: write a nested HSDS record to the tables, read it back for pages and the API."""
 
+import sqlite3
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from sqlite_utils import Database
 
@@ -27,98 +29,127 @@ def _pick(record: dict, columns) -> dict:
     return {c: record.get(c) for c in columns}
 
 
-def _delete_children(db: Database, service_id: str) -> None:
+@lru_cache(maxsize=512)
+def _sql(verb: str, table: str, columns: tuple[str, ...], nulls: tuple[bool, ...]) -> str:
+    """The INSERT (or upsert by id) of these columns, built once per shape: the same string
+    each time lets sqlite3 reuse its prepared statement, and no schema is read. A column whose
+    value is None is written as the literal NULL (binding None costs more than a text value)."""
+    names = ", ".join(f'"{c}"' for c in columns)
+    marks = ", ".join("NULL" if null else "?" for null in nulls)
+    sql = f'insert into "{table}" ({names}) values ({marks})'
+    if verb == "upsert":
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "id")
+        sql += f" on conflict(id) do update set {updates}"
+    return sql
+
+
+def _write(conn: sqlite3.Connection, verb: str, table: str, rows: list[dict]) -> None:
+    """Insert (or upsert) each row."""
+    for row in rows:
+        values = tuple(row.values())
+        nulls = tuple([v is None for v in values])
+        if True in nulls:
+            values = tuple([v for v in values if v is not None])
+        conn.execute(_sql(verb, table, tuple(row), nulls), values)
+
+
+def organization_row(org: dict) -> dict:
+    """The organization row save_service writes for a record's organization."""
+    return {
+        "id": org["id"],
+        "name": org["name"],
+        "description": org.get("description") or "",
+        "website": org.get("website"),
+        "email": org.get("email"),
+        "last_modified": now_iso(),
+    }
+
+
+def _delete_children(conn: sqlite3.Connection, service_id: str) -> None:
     location_ids = [
-        r["location_id"]
-        for r in db.query(
+        r[0]
+        for r in conn.execute(
             "select location_id from service_at_location where service_id = ?", [service_id]
         )
     ]
-    db.execute("delete from attribute where link_id = ? and link_entity = 'service'", [service_id])
+    conn.execute(
+        "delete from attribute where link_id = ? and link_entity = 'service'", [service_id]
+    )
     for table in CHILD_TABLES:
-        db.execute(f"delete from {table} where service_id = ?", [service_id])
+        conn.execute(f"delete from {table} where service_id = ?", [service_id])
     for location_id in location_ids:
-        still_used = db.execute(
+        still_used = conn.execute(
             "select 1 from service_at_location where location_id = ?", [location_id]
         ).fetchone()
         if not still_used:
-            db.execute("delete from address where location_id = ?", [location_id])
-            db.execute("delete from location where id = ?", [location_id])
+            conn.execute("delete from address where location_id = ?", [location_id])
+            conn.execute("delete from location where id = ?", [location_id])
 
 
-def _insert(db: Database, table: str, row: dict) -> None:
-    """One plain INSERT (sqlite-utils' insert() re-reads the table schema on every call)."""
-    columns = ", ".join(f'"{c}"' for c in row)
-    marks = ", ".join("?" for _ in row)
-    db.execute(f'insert into "{table}" ({columns}) values ({marks})', list(row.values()))
+ATTRIBUTE_SQL = (
+    "insert into attribute (id, link_id, taxonomy_term_id, link_type, link_entity)"
+    " select ?, ?, id, 'service_type', 'service' from taxonomy_term where code = ?"
+)
 
 
-def _upsert(db: Database, table: str, row: dict) -> None:
-    """Insert, or update the given columns of the row with the same id."""
-    columns = ", ".join(f'"{c}"' for c in row)
-    marks = ", ".join("?" for _ in row)
-    updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != "id")
-    sql = f'insert into "{table}" ({columns}) values ({marks}) on conflict(id) do update set '
-    db.execute(sql + updates, list(row.values()))
-
-
-def save_service(db: Database, record: dict, *, index: bool = True) -> None:
-    """Insert or replace one service and everything nested in it (call inside a transaction)."""
-    org = record["organization"]
-    _upsert(
-        db,
-        "organization",
-        {
-            "id": org["id"],
-            "name": org["name"],
-            "description": org.get("description") or "",
-            "website": org.get("website"),
-            "email": org.get("email"),
-            "last_modified": now_iso(),
-        },
-    )
+def save_service(
+    db: Database,
+    record: dict,
+    *,
+    index: bool = True,
+    new: bool = False,
+    organization: bool = True,
+) -> None:
+    """Insert or replace one service and everything nested in it (inside the caller's
+    transaction, else in its own). For an import: `new`, the caller knows the id is not stored
+    yet, so there are no old rows to delete; `organization=False`, the caller has just written
+    the record's organization exactly as it is."""
+    if not db.conn.in_transaction:
+        with db.atomic():
+            save_service(db, record, index=index, new=new, organization=organization)
+        return
+    conn = db.conn
+    if organization:
+        _write(conn, "upsert", "organization", [organization_row(record["organization"])])
     service_id = record["id"]
     row = _pick(record, SERVICE_COLUMNS)
     row["last_modified"] = record.get("last_modified") or now_iso()
-    _delete_children(db, service_id)
-    _upsert(db, "service", row)
-    for i, phone in enumerate(record.get("phones", [])):
-        _insert(db, "phone", {**phone, "service_id": service_id, "position": i})
-    for schedule in record.get("schedules", []):
-        _insert(db, "schedule", {"timezone": None, **schedule, "service_id": service_id})
-    for language in record.get("languages", []):
-        _insert(db, "language", {**language, "service_id": service_id})
-    for area in record.get("service_areas", []):
-        _insert(db, "service_area", {**area, "service_id": service_id})
-    for location in record.get("locations", []):
-        addresses = location.get("addresses", [])
+    if not new:
+        _delete_children(conn, service_id)
+    _write(conn, "insert" if new else "upsert", "service", [row])
+    if phones := record.get("phones"):
+        _write(conn, "insert", "phone", [
+            {**phone, "service_id": service_id, "position": i} for i, phone in enumerate(phones)
+        ])  # fmt: skip
+    if schedules := record.get("schedules"):
+        _write(conn, "insert", "schedule", [
+            {"timezone": None, **schedule, "service_id": service_id} for schedule in schedules
+        ])  # fmt: skip
+    if languages := record.get("languages"):
+        _write(conn, "insert", "language", [{**x, "service_id": service_id} for x in languages])
+    if areas := record.get("service_areas"):
+        _write(conn, "insert", "service_area", [{**x, "service_id": service_id} for x in areas])
+    locations = record.get("locations") or []
+    for location in locations:
         loc = {k: v for k, v in location.items() if k != "addresses"}
-        _upsert(db, "location", {**loc, "organization_id": record["organization_id"]})
-        db.execute("delete from address where location_id = ?", [loc["id"]])
-        for address in addresses:
-            _insert(db, "address", {**address, "location_id": loc["id"]})
-        _insert(
-            db,
-            "service_at_location",
-            {
-                "id": stable_uuid(service_id, loc["id"]),
-                "service_id": service_id,
-                "location_id": loc["id"],
-            },
+        _write(conn, "upsert", "location", [{**loc, "organization_id": record["organization_id"]}])
+        conn.execute("delete from address where location_id = ?", [loc["id"]])
+        if addresses := location.get("addresses"):
+            _write(conn, "insert", "address", [{**a, "location_id": loc["id"]} for a in addresses])
+    if locations:
+        _write(conn, "insert", "service_at_location", [
+            {"id": stable_uuid(service_id, loc["id"]), "service_id": service_id,
+             "location_id": loc["id"]}
+            for loc in locations
+        ])  # fmt: skip
+    if codes := record.get("taxonomy_terms"):
+        added = sum(
+            conn.execute(ATTRIBUTE_SQL, (stable_uuid(service_id, code), service_id, code)).rowcount
+            for code in codes
         )
-    terms = {r["code"]: r["id"] for r in db.query("select code, id from taxonomy_term")}
-    for code in record.get("taxonomy_terms", []):
-        _insert(
-            db,
-            "attribute",
-            {
-                "id": stable_uuid(service_id, code),
-                "link_id": service_id,
-                "taxonomy_term_id": terms[code],
-                "link_type": "service_type",
-                "link_entity": "service",
-            },
-        )
+        if added != len(codes):
+            known = {r[0] for r in conn.execute("select code from taxonomy_term")}
+            raise KeyError(next(code for code in codes if code not in known))
     if index:
         search_index.index_services(db, [service_id])
 
@@ -129,8 +160,9 @@ def service_count(db: Database) -> int:
 
 
 def _rows(db: Database, sql: str, ids: list[str]) -> list[dict]:
-    placeholders = ", ".join("?" for _ in ids)
-    return [dict(r) for r in db.query(sql.format(ids=placeholders), ids)]
+    cursor = db.conn.execute(sql.format(ids=", ".join("?" * len(ids))), ids)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
 
 
 def _group(rows: list[dict], key: str) -> dict[str, list[dict]]:
@@ -161,8 +193,15 @@ def _public_location(db: Database, location: dict, addresses: list[dict], reveal
     return location
 
 
-def get_services(db: Database, ids: list[str], *, reveal_confidential: bool = False) -> list[dict]:
-    """Full nested records for these ids, in the same order (missing ids are skipped)."""
+def get_services(
+    db: Database, ids: list[str], *, reveal_confidential: bool = False, places: bool = True
+) -> list[dict]:
+    """Full nested records for these ids, in the same order (missing ids are skipped).
+
+    places=False leaves each location as stored (with its addresses, without the described
+    area): for comparing and keeping revisions, never for showing to the public."""
+    if not places and not reveal_confidential:
+        raise ValueError("places=False shows confidential addresses: reveal_confidential only")
     if not ids:
         return []
     services = {
@@ -218,6 +257,7 @@ def get_services(db: Database, ids: list[str], *, reveal_confidential: bool = Fa
         else [],
         "location_id",
     )
+    sal_by_service = _group(sal, "service_id")
     out = []
     for sid in present:
         record = dict(services[sid])
@@ -230,19 +270,15 @@ def get_services(db: Database, ids: list[str], *, reveal_confidential: bool = Fa
         record["languages"] = languages.get(sid, [])
         record["service_areas"] = areas.get(sid, [])
         record["taxonomy_terms"] = terms.get(sid, [])
-        record["locations"] = [
-            {
-                **_public_location(
-                    db,
-                    {k: v for k, v in loc.items() if k not in ("sal_id", "service_id")},
-                    addresses.get(loc["id"], []),
-                    reveal_confidential,
-                ),
-                "service_at_location_id": loc["sal_id"],
-            }
-            for loc in sal
-            if loc["service_id"] == sid
-        ]
+        record["locations"] = []
+        for loc in sal_by_service.get(sid, []):
+            location = {k: v for k, v in loc.items() if k not in ("sal_id", "service_id")}
+            found = addresses.get(loc["id"], [])
+            if places:
+                location = _public_location(db, location, found, reveal_confidential)
+            else:
+                location["addresses"] = found
+            record["locations"].append({**location, "service_at_location_id": loc["sal_id"]})
         out.append(record)
     return out
 
