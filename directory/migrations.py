@@ -418,3 +418,27 @@ def m005_search_tags_and_facets(db: Database) -> None:
         """
     )
     search_index.rebuild(db)
+
+
+@migrations()
+def m006_foreign_key_indexes(db: Database) -> None:
+    """Indexes on the child side of foreign keys whose parent rows an edit deletes (partial:
+    most rows leave these columns empty, and an import should not pay for indexing NULLs).
+
+    Deleting a location, phone or service_at_location makes SQLite look for rows that still
+    point at it; without an index that is a scan of the whole child table for each deleted row
+    (about 60 ms a save at 100k services, and hours for a re-import)."""
+    db.executescript(
+        """
+        CREATE INDEX language_location ON language(location_id) WHERE location_id IS NOT NULL;
+        CREATE INDEX language_phone ON language(phone_id) WHERE phone_id IS NOT NULL;
+        CREATE INDEX phone_location ON phone(location_id) WHERE location_id IS NOT NULL;
+        CREATE INDEX phone_organization ON phone(organization_id)
+            WHERE organization_id IS NOT NULL;
+        CREATE INDEX schedule_location ON schedule(location_id) WHERE location_id IS NOT NULL;
+        CREATE INDEX schedule_sal ON schedule(service_at_location_id)
+            WHERE service_at_location_id IS NOT NULL;
+        CREATE INDEX location_organization ON location(organization_id)
+            WHERE organization_id IS NOT NULL;
+        """
+    )

@@ -5,6 +5,7 @@ query filters, ranks and counts without joining the wide HSDS tables. They hold 
 public may see: a confidential location contributes its city, never its street or exact point.
 """
 
+import functools
 import re
 from collections import Counter
 from datetime import UTC, datetime
@@ -65,6 +66,7 @@ def _utc_intervals(schedules: list[dict], zone: str) -> list[tuple[int, int]]:
     return out
 
 
+@functools.lru_cache(maxsize=65536)  # the same areas, types and languages recur
 def tag(kind: str, value: str) -> str:
     """A filter value as an FTS5 token of the `tags` column: a letter, then digits only.
 
@@ -95,7 +97,10 @@ def _grouped(db: Database, sql: str, ids: list[str]) -> dict[str, list[dict]]:
     """Rows of `sql` (whose `sid` column is the service id) by service id."""
     out: dict[str, list[dict]] = {}
     marks = ", ".join("?" for _ in ids)
-    for row in db.query(sql.format(marks=marks), ids):
+    cursor = db.execute(sql.format(marks=marks), ids)
+    names = [c[0] for c in cursor.description]
+    for values in cursor:
+        row = dict(zip(names, values, strict=True))
         out.setdefault(row["sid"], []).append(row)
     return out
 
