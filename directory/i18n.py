@@ -119,6 +119,17 @@ def _catalogue():
     return found
 
 
+def phone_problem(text) -> str:
+    """Why a published number is flagged, in the viewer's language (phones.PROBLEMS)."""
+    from directory import phones
+
+    parts = phones.problem_parts(text)
+    if parts is None:
+        return str(text)
+    msgid, values = parts
+    return gettext(msgid, **values)
+
+
 def init_app(app) -> None:
     """Attach Babel to the app; compile catalogues that are missing; keep ?lang= on links."""
     compile_catalogues()
@@ -128,6 +139,7 @@ def init_app(app) -> None:
     app.jinja_env.filters["status_text"] = status_text
     app.jinja_env.filters["days_text"] = days_text
     app.jinja_env.filters["translated"] = translated
+    app.jinja_env.filters["phone_problem"] = phone_problem
     app.jinja_env.install_gettext_callables(
         gettext=lambda s: _catalogue().ugettext(s),
         ngettext=lambda s, p, n: _catalogue().ungettext(s, p, n),

@@ -70,6 +70,39 @@ CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
 
 
+# Every reason a number is flagged (phone.problem), as a msgid: the text stored is the English
+# with the values filled in; problem_parts() finds the msgid and values again for a page.
+PROBLEMS = (
+    OLD_METRO_MANILA,
+    "%(number)s is not a known SMS short code in %(region)s; confirm it still works",
+    "%(number)s is not a known short code in %(region)s",
+    "does not validate as a %(country)s number",
+    "looks like short code %(code)s with area code %(area)s in front; confirm how to dial it",
+    "too few digits for a phone number",
+    "does not look like a phone number",
+    "no country given and no +country code in the number",
+    "published without the leading %(prefix)s or a country code; "
+    "confirm the full number (it may be a short code)",
+    "the letters %(spelled)s spell a different number from %(number)s",
+    "no phone number given",
+    "no phone number found in the text",
+    "does not validate",
+)
+_PROBLEM_PATTERNS = [
+    (msgid, re.compile(re.sub(r"%\\\((\w+)\\\)s", r"(?P<\1>.+?)", re.escape(msgid))))
+    for msgid in PROBLEMS
+]
+
+
+def problem_parts(text: str | None) -> tuple[str, dict] | None:
+    """The msgid and values of a stored `problem` (None if it is not one of PROBLEMS)."""
+    for msgid, pattern in _PROBLEM_PATTERNS:
+        match = pattern.fullmatch(text or "")
+        if match:
+            return msgid, match.groupdict()
+    return None
+
+
 class PhoneError(ValueError):
     """A phone number typed into a form that cannot be accepted as it is."""
 

@@ -11,7 +11,7 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
 
-from directory import auth, geo, nearby, search
+from directory import auth, geo, nearby, phones, search
 from directory.db import get_db
 from directory.models import users
 from directory.models.revisions import immediate
@@ -379,3 +379,28 @@ def test_a_missing_page_says_so_in_the_viewers_language(client, lang, text):
     assert text in response.get_data(as_text=True)
     api = client.get("/api/no-such-thing", headers={"Accept-Language": lang})
     assert api.status_code == 404 and "not found" in api.get_json()["error"]["message"].lower()
+
+
+def test_every_stored_phone_problem_is_a_known_message(db):
+    problems = [r[0] for r in db.execute("select distinct problem from phone where problem != ''")]
+    assert len(problems) >= 4
+    for text in problems:
+        parts = phones.problem_parts(text)
+        assert parts is not None, text
+        msgid, values = parts
+        assert msgid % values == text
+
+
+@pytest.mark.parametrize(
+    "lang,text",
+    [
+        ("fil", "7-digit na landline sa Metro Manila sa lumang format"),
+        ("ceb", "7-digit nga landline sa Metro Manila sa daang format"),
+    ],
+)
+def test_a_flagged_number_says_why_in_the_viewers_language(client, db, lang, text):
+    service_id = db.execute(
+        "select service_id from phone where problem = ? limit 1", [phones.OLD_METRO_MANILA]
+    ).fetchone()[0]
+    html = client.get(f"/services/{service_id}", headers={"Accept-Language": lang}).text
+    assert text in html and phones.OLD_METRO_MANILA not in html
