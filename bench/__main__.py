@@ -27,7 +27,7 @@ from urllib.parse import urlencode
 
 from geopy.distance import geodesic
 
-from bench.generate import build
+from bench.generate import build, import_time
 from directory import create_app, nearby, search
 from directory.db import connect
 
@@ -341,6 +341,11 @@ def run(sizes: list[int], iterations: int, rebuild: bool, server: bool, only: st
             load = build(db_path, size)
             load_file.write_text(json.dumps(load))
         load = json.loads(load_file.read_text())
+        if "import" not in load and not only:
+            print(f"timing `directory load` of {size} listings …", flush=True)
+            load["import"] = import_time(db_path)
+            load_file.write_text(json.dumps(load))
+            print(size, "import", load["import"], flush=True)
         # bring an older bench database up to the current schema (and index)
         create_app({"TESTING": False, "DATABASE": str(db_path)})
         size_mb = (
@@ -433,6 +438,13 @@ def table(results: dict) -> str:
                 else ""
             )
             + (f"; server PSS {e['server_pss_mb']} MB" if "server_pss_mb" in e else "")
+            + (
+                f"; `directory load` of all {e['load']['import']['services']:,} services as "
+                f"HSDS JSON into a fresh database: {e['load']['import']['import_s']} s, peak RSS "
+                f"{e['load']['import']['peak_rss_mb']} MB"
+                if "import_s" in e["load"].get("import", {})
+                else ""
+            )
         )
     return "\n".join(lines)
 

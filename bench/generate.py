@@ -6,14 +6,18 @@ services have no location (hotlines serving a region, province or the whole coun
 are confidential shelters, and the text mixes English, Tagalog and Cebuano words.
 """
 
+import os
 import random
+import resource
+import subprocess
+import sys
 import time
 import uuid
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from directory import search_index
+from directory import exporters, search_index
 from directory.db import connect, init_db
 from directory.models.services import save_service
 
@@ -215,4 +219,39 @@ def build(path: Path, count: int) -> dict:
         "index_s": indexed - saved,
         "load_s": indexed - generated,
         "db_mb": Path(path).stat().st_size / 1e6,
+    }
+
+
+def import_time(db_path: Path) -> dict:
+    """`directory load` (the CLI, a process of its own) of every service of the bench database,
+    exported as HSDS JSON, into a fresh database: wall seconds and the process's peak RSS."""
+    json_path = db_path.with_suffix(".hsds.json")
+    source = connect(str(db_path))
+    with open(json_path, "w", encoding="utf-8") as fp:
+        services = exporters.write_json(source, fp, include_confidential=True)
+    source.conn.close()
+    target = db_path.with_suffix(".import.sqlite")
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    exe = Path(sys.executable).with_name("directory")
+    env = {**os.environ, "DIRECTORY_DATABASE": str(target)}
+    subprocess.run([str(exe), "init-db"], env=env, check=True, capture_output=True)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    started = time.perf_counter()
+    done = subprocess.run(
+        [str(exe), "load", str(json_path)], env=env, capture_output=True, text=True
+    )
+    elapsed = time.perf_counter() - started
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{target}{suffix}").unlink(missing_ok=True)
+    json_path.unlink()
+    if done.returncode != 0:
+        return {"error": (done.stderr or done.stdout)[-500:]}
+    return {
+        "services": services,
+        "import_s": round(elapsed, 1),
+        # the children's high-water mark: the load's own unless init-db's was higher
+        "peak_rss_mb": round(max(peak, before) / 1024, 1),
+        "report": done.stdout.strip().splitlines()[-1],
     }
