@@ -11,7 +11,8 @@ class BackupError(Exception):
 
 
 def backup(database: str | Path, target: str | Path, *, force: bool = False) -> dict:
-    """Copy the live database to `target` page by page while it stays in use; returns counts."""
+    """Copy the live database to `target` while it stays in use (one consistent snapshot);
+    returns counts."""
     source_path, target = Path(database), Path(target)
     if target.is_dir():
         raise BackupError(f"{target} is a folder: give the backup file's name")
@@ -25,7 +26,10 @@ def backup(database: str | Path, target: str | Path, *, force: bool = False) -> 
     source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
     dest = sqlite3.connect(partial)
     try:
-        source.backup(dest, pages=1024)  # in steps, so writers are not held up for long
+        # In one step: the copy reads one snapshot, and in WAL mode a reader holds no writer
+        # up. Copying in steps restarts from the first page whenever the server writes
+        # between two steps, so under steady edits it might never finish.
+        source.backup(dest)
         dest.execute("PRAGMA journal_mode=DELETE")  # a single self-contained file
         info = _check(dest, partial)
     finally:
