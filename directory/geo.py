@@ -71,6 +71,9 @@ _SUBMUNICIPALITY_MAX_KM = 15.0
 _ISOLATION_MAX_KM = 150.0
 _FUZZY_MIN_SCORE = 80.0
 _FUZZY_MIN_SCORE_BIG = 75.0
+# Among 42,000 barangay names almost any word is 80% like one ("Atlantis" ~ Balanti): a typo
+# is taken as a barangay only when closer than that; otherwise it is offered as a suggestion.
+_FUZZY_MIN_SCORE_BARANGAY = 85.0
 _FUZZY_MARGIN = 4.0
 _MAX_CHOICES = 10
 _MAX_SUGGESTIONS = 5
@@ -776,7 +779,7 @@ def _fuzzy(db, index, raw, whole, hint, core, wanted, scope) -> list[Area]:
         big = [k for level in levels if level != "barangay" for k in index.keys_by_level[level]]
         passes = [(big, _FUZZY_MIN_SCORE_BIG)] if big else []
         if "barangay" in levels:
-            passes.append((index.keys_by_level["barangay"], _FUZZY_MIN_SCORE))
+            passes.append((index.keys_by_level["barangay"], _FUZZY_MIN_SCORE_BARANGAY))
 
     def eligible(key: str) -> list[Area]:
         return [

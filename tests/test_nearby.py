@@ -461,3 +461,13 @@ def test_search_point_follows_the_index(writable_app):
     ).fetchone()[0]
     assert orphans == 0
     db.conn.close()
+
+
+def test_a_word_merely_like_some_barangay_is_not_taken_for_it(client):
+    # "Atlantis" is 80% like barangay Balanti (Tarlac): offered, never silently chosen
+    status, body = api(client, near="Atlantis")
+    assert status == 400
+    assert body["error"]["parameter"] == "near" and "Atlantis" in body["error"]["message"]
+    assert any("Balanti" in choice["name"] for choice in body["error"]["choices"])
+    status, body = api(client, near="Lahug, Cebu Cty")  # a real typo still resolves
+    assert status == 200 and body["place"]["name"].startswith("Lahug")
