@@ -50,15 +50,19 @@ def apply(db: Database, limit_ms: float | None) -> None:
     clock = _Deadline(limit_ms)
     # The clock restarts when one of our statements starts. A trace callback would also see
     # every statement FTS5 runs inside a search (thousands per page: a quarter of its time),
-    # so statements are caught where sqlite-utils runs them: Database.execute, which query()
-    # and the table methods call too.
-    run = db.execute
+    # so statements are caught where sqlite-utils runs them: Database.execute (which the table
+    # methods call) and Database.query (which runs its statement itself).
+    run, ask = db.execute, db.query
 
     def execute(sql: str, parameters=None):
         clock.restart()
         return run(sql, parameters)
 
-    db.execute = execute
+    def query(sql: str, params=None):
+        clock.restart()
+        return ask(sql, params)
+
+    db.execute, db.query = execute, query
     # Tiny limits (tests) check at every step so that even a short statement is stopped.
     db.conn.set_progress_handler(clock.expired, 1 if limit_ms < 1 else CHECK_EVERY)
     db.time_limit = clock
