@@ -9,6 +9,7 @@ from babel.dates import get_day_names
 from flask import current_app, g, request
 from flask_babel import Babel, get_locale, get_translations, gettext
 
+from directory import phones
 from directory.search import Message
 
 babel = Babel()
@@ -121,8 +122,6 @@ def _catalogue():
 
 def phone_problem(text) -> str:
     """Why a published number is flagged, in the viewer's language (phones.PROBLEMS)."""
-    from directory import phones
-
     parts = phones.problem_parts(text)
     if parts is None:
         return str(text)

@@ -442,21 +442,6 @@ def serving_condition(db: Database, place: Place) -> tuple[str, dict, str] | Non
     return sql, serve, f"tags : ({' OR '.join(tokens)}) AND tags : {no_point}"
 
 
-def serving(
-    db: Database, clause: str, params: dict, place: Place, limit: int = SERVING_LIMIT
-) -> tuple[list[str], int]:
-    """Services without a point whose service area covers the place: (first ids, how many).
-
-    Local lines first, then provincial, regional, national; 24/7 first within each.
-    `clause` is a FROM + WHERE on search_doc `d`; search.search() passes the condition to
-    FTS5 instead when it can (serving_condition's third part)."""
-    condition = serving_condition(db, place)
-    if condition is None:
-        return [], 0
-    sql, serve, _ = condition
-    return serving_page(db, f"{clause}{_where(clause)}{sql}", {**params, **serve}, limit)
-
-
 def serving_page(db: Database, clause: str, params: dict, limit: int) -> tuple[list[str], int]:
     """The first `limit` ids of the clause's rows in the group's order, and how many there are."""
     rows = db.execute(  # one pass: the count rides along as a window function

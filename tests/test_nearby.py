@@ -283,7 +283,11 @@ def test_services_without_a_point_serve_the_area(client, db):
     assert all(s["distance_km"] is None for s in group["contents"])
     # the whole group: the national lines (service area: the Philippines) serve Palo
     place = nearby.resolve_place(db, "Palo, Leyte")
-    every, total = nearby.serving(db, "from search_doc d where d.victim_facing = 1", {}, place, 999)
+    # the whole group again, by the condition's SQL form (the API used its FTS5 form)
+    sql, params, _ = nearby.serving_condition(db, place)
+    every, total = nearby.serving_page(
+        db, f"from search_doc d where d.victim_facing = 1 and {sql}", params, 999
+    )
     assert total == len(every) == group["total_items"]
     assert ids <= set(every)
     national = {
