@@ -2,7 +2,6 @@
 pages are in the viewer's language (the JSON API stays English), staff pages say whole sentences,
 and the results page's headings do not skip a level."""
 
-import ast
 import re
 from html import unescape
 from pathlib import Path
@@ -15,6 +14,7 @@ from directory import auth, geo, nearby, phones, search
 from directory.db import get_db
 from directory.models import users
 from directory.models.revisions import immediate
+from tests.pages import csrf, literal_msgids
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "directory" / "translations"
@@ -147,21 +147,6 @@ def test_query_error_keeps_english_text_and_its_translatable_form():
 # --- every message the core code can show has a translation -----------------------------------
 
 
-def _literal_msgids(path: Path, calls: dict[str, int]) -> set[str]:
-    """String literals passed as the msgid (argument `calls[name]`) of calls to those names."""
-    found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if name in calls and len(node.args) > calls[name]:
-            arg = node.args[calls[name]]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.add(arg.value)
-    return found
-
-
 def _place_msgids() -> set[str]:
     area = geo.Area("0700000000", "Region VII", "region", "region", None, None, None, "PH",
                     None, None, False)  # fmt: skip
@@ -177,8 +162,8 @@ def _place_msgids() -> set[str]:
 
 def core_msgids() -> set[str]:
     """Messages of errors and notes that the public pages show (hsds_api's are JSON only)."""
-    found = _literal_msgids(ROOT / "directory" / "search.py", {"QueryError": 1, "Message": 0})
-    found |= _literal_msgids(ROOT / "directory" / "nearby.py", {"NearError": 1})
+    found, _ = literal_msgids(ROOT / "directory" / "search.py", {"QueryError": 1, "Message": 0})
+    found |= literal_msgids(ROOT / "directory" / "nearby.py", {"NearError": 1})[0]
     return found | _place_msgids()
 
 
@@ -233,10 +218,6 @@ def test_staff_templates_translate_no_sentence_fragments():
             assert f'_("{fragment}")' not in path.read_text(), (path.name, fragment)
 
 
-def _csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
 def _add_user(app, email, role, orgs=()):
     with app.app_context():
         db = get_db()
@@ -250,7 +231,7 @@ def _add_user(app, email, role, orgs=()):
 def _signed_in(app, email, lang):
     client = app.test_client()
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
-    token = _csrf(client.get("/login").text)
+    token = csrf(client.get("/login").text)
     client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
     return client
 
@@ -264,7 +245,7 @@ def test_staff_pages_say_whole_sentences_in_filipino(writable_app):
     form = admin.get("/admin/users/new").text
     link_page = admin.post(
         "/admin/users/new",
-        data={"csrf_token": _csrf(form), "email": "new@example.org", "role": "moderator"},
+        data={"csrf_token": csrf(form), "email": "new@example.org", "role": "moderator"},
     ).text
     assert "<h1>Link na isang beses lang magagamit para kay new@example.org</h1>" in link_page
     assert "mawawalan ng bisa sa loob ng 168 oras.</p>" in link_page
@@ -276,7 +257,7 @@ def test_staff_pages_say_whole_sentences_in_filipino(writable_app):
     changed = admin.post(
         "/account/password",
         data={
-            "csrf_token": _csrf(form),
+            "csrf_token": csrf(form),
             "current": PASSWORD,
             "password": "a new long password",
             "confirm": "a new long password",

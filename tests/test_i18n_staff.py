@@ -2,7 +2,6 @@
 and validation messages, the diff table, and the errors the models raise, while the JSON manage
 API keeps answering in English."""
 
-import ast
 import re
 from html import unescape
 from pathlib import Path
@@ -16,6 +15,7 @@ from directory.db import get_db
 from directory.models import change_requests as cr
 from directory.models import users
 from directory.models.revisions import immediate
+from tests.pages import csrf, form_fields, literal_msgids
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUES = ROOT / "directory" / "translations"
@@ -45,31 +45,6 @@ def text(html: str) -> str:
     """A page's visible text on one line, as a person reads it (entities decoded)."""
     html = re.sub(r"</?(p|li|ul|div|td|th|tr|br|h\d)\b[^>]*>", " ", html)
     return " ".join(unescape(re.sub(r"<[^>]+>", "", html)).split())
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def form_fields(html: str) -> dict[str, list[str]]:
-    """The fields a browser would submit for a form page, unchanged."""
-    data: dict[str, list[str]] = {}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or 'type="submit"' in tag:
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        if 'type="checkbox"' in tag:
-            if "checked" in tag:
-                data.setdefault(name.group(1), []).append(value.group(1) if value else "y")
-            continue
-        data.setdefault(name.group(1), []).append(unescape(value.group(1)) if value else "")
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
-        data[name] = [unescape(body).strip("\r\n")]
-    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = re.findall(r'<option selected value="([^"]*)"', options)
-        data[name] = chosen or re.findall(r'<option[^>]*value="([^"]*)"', options)[:1]
-    return data
 
 
 @pytest.fixture
@@ -478,32 +453,12 @@ def test_model_errors_keep_english_text_and_their_translatable_form():
 # --- every staff string is in both catalogues --------------------------------------------------
 
 
-def _literal_msgids(path: Path, calls: dict[str, int]) -> tuple[set[str], list[int]]:
-    """String literals passed as the msgid (argument `calls[name]`) of calls to those names, and
-    the lines where something else (an f-string, a concatenation) is passed instead."""
-    found, built = set(), []
-    for node in ast.walk(ast.parse(path.read_text())):
-        if not isinstance(node, ast.Call):
-            continue
-        func = node.func
-        name = func.attr if isinstance(func, ast.Attribute) else getattr(func, "id", None)
-        if name in calls and len(node.args) > calls[name]:
-            arg = node.args[calls[name]]
-            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
-                found.add(arg.value)
-            elif isinstance(arg, ast.IfExp):
-                found |= {a.value for a in (arg.body, arg.orelse) if isinstance(a, ast.Constant)}
-            elif isinstance(arg, ast.JoinedStr | ast.BinOp):
-                built.append(node.lineno)
-    return found, built
-
-
 def model_msgids() -> set[str]:
     """The messages of errors the models raise to the staff pages."""
     calls = {"Forbidden": 0, "AlreadyReviewed": 0, "AccountError": 0, "Message": 0, "error": 1}
     found = set()
     for module in ("change_requests.py", "users.py"):
-        msgids, built = _literal_msgids(ROOT / "directory" / "models" / module, calls)
+        msgids, built = literal_msgids(ROOT / "directory" / "models" / module, calls)
         assert built == [], f"{module}: pass a msgid and values, not text built at {built}"
         found |= msgids
     return found

@@ -1,7 +1,5 @@
 """Review before publishing, history and restore, verification, and the web edit form."""
 
-import re
-
 import pytest
 
 from directory import auth
@@ -9,14 +7,10 @@ from directory.db import get_db
 from directory.models import change_requests as cr
 from directory.models import revisions, users
 from directory.models.revisions import immediate
+from tests.pages import csrf, form_fields
 
 ORG_A = "c4ae7e45-2150-581c-8e68-643f2ae9aee6"  # one service: phones, hours, a location
 PASSWORD = "correct horse battery"
-
-
-def csrf_token(html: str) -> str:
-    """The CSRF token of the first form on a page."""
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
 
 
 @pytest.fixture
@@ -69,9 +63,7 @@ def signed_in(site, email):
     """A test client signed in with the web form."""
     client = site["app"].test_client()
     page = client.get("/login").get_data(as_text=True)
-    client.post(
-        "/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf_token(page)}
-    )
+    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf(page)})
     return client
 
 
@@ -221,37 +213,11 @@ def test_unverified_listings_are_due_and_flagged_publicly(site):
     assert site["sid"] in moderator.get("/review/due").get_data(as_text=True)
 
 
-def _form_fields(html: str) -> dict:
-    """The fields a browser would submit for the edit form, unchanged."""
-    data: dict[str, list[str]] = {}
-    for tag in re.findall(r"<input[^>]*>", html):
-        name = re.search(r'name="([^"]+)"', tag)
-        if not name or 'type="submit"' in tag:
-            continue
-        value = re.search(r'value="([^"]*)"', tag)
-        if 'type="checkbox"' in tag:
-            if "checked" in tag:
-                data.setdefault(name.group(1), []).append(value.group(1) if value else "y")
-            continue
-        data.setdefault(name.group(1), []).append(value.group(1) if value else "")
-    for name, body in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>(.*?)</textarea>', html, re.S):
-        data[name] = [body.replace("&#39;", "'").replace("&amp;", "&").strip("\r\n")]
-    for name, options in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>(.*?)</select>', html, re.S):
-        chosen = (
-            re.findall(r'<option selected value="([^"]*)"', options)
-            or re.findall(r'<option[^>]*value="([^"]*)"', options)[:1]
-        )
-        data[name] = chosen
-    return {
-        k: [v.replace("&#39;", "'").replace("&amp;", "&") for v in vs] for k, vs in data.items()
-    }
-
-
 def test_the_web_form_edits_every_kind_of_field_as_a_proposal(site):
     editor = signed_in(site, "ed@example.org")
     url = f"/manage/services/{site['sid']}/edit"
     page = editor.get(url).get_data(as_text=True)
-    data = _form_fields(page)
+    data = form_fields(page)
     unchanged = editor.post(url, data=data)
     assert unchanged.status_code == 302
     with site["app"].app_context():
@@ -286,9 +252,7 @@ def test_the_web_form_edits_every_kind_of_field_as_a_proposal(site):
     moderator = signed_in(site, "mod@example.org")
     review = moderator.get(f"/review/{request['id']}").get_data(as_text=True)
     assert "0917 555 0199" in review and "Girls 12-17" in review
-    approve = moderator.post(
-        f"/review/{request['id']}/approve", data={"csrf_token": csrf_token(review)}
-    )
+    approve = moderator.post(f"/review/{request['id']}/approve", data={"csrf_token": csrf(review)})
     assert approve.status_code == 302
     html, record = public(site)
     assert "Girls 12-17" in html and "12 Secret Street" not in html
@@ -301,7 +265,7 @@ def test_the_web_form_edits_every_kind_of_field_as_a_proposal(site):
 def test_the_web_form_reports_invalid_fields_and_a_conflict(site):
     editor = signed_in(site, "ed@example.org")
     url = f"/manage/services/{site['sid']}/edit"
-    data = _form_fields(editor.get(url).get_data(as_text=True))
+    data = form_fields(editor.get(url).get_data(as_text=True))
     bad = editor.post(url, data=data | {"phones-0-number": ["12345"]})
     assert bad.status_code == 400 and "phones[0].number" in bad.get_data(as_text=True)
     etag = public(site)[1].headers["ETag"]
@@ -327,6 +291,6 @@ def test_editors_cannot_open_another_organisations_forms(site):
     assert editor.get("/review/").status_code == 403
     page = editor.get(f"/manage/services/{site['sid']}/edit").get_data(as_text=True)
     forged = editor.post(
-        f"/manage/services/{other}/edit", data=_form_fields(page) | {"name": ["Hijacked"]}
+        f"/manage/services/{other}/edit", data=form_fields(page) | {"name": ["Hijacked"]}
     )
     assert forged.status_code == 403
