@@ -1,6 +1,7 @@
-"""The database: one connection per request, migrations, and first-start seeding from data/."""
+"""The database: a connection per request (reused), migrations, first-start seeding from data/."""
 
 import sqlite3
+import threading
 from pathlib import Path
 
 import click
@@ -23,18 +24,60 @@ def connect(path: str) -> Database:
     return db
 
 
+# Idle request connections kept per app. Opening one costs its schema parse, and closing it
+# drops SQLite's page cache, so every request would read the search index cold.
+POOL_SIZE = 8
+
+
+class _Pool:
+    """Idle request connections of one app (a worker's threads share it; a fork starts empty)."""
+
+    def __init__(self) -> None:
+        self.idle: list[Database] = []
+        self.lock = threading.Lock()
+
+    def take(self) -> Database | None:
+        with self.lock:
+            return self.idle.pop() if self.idle else None
+
+    def give(self, db: Database) -> bool:
+        with self.lock:
+            if len(self.idle) < POOL_SIZE:
+                self.idle.append(db)
+                return True
+        return False
+
+
+def _pool(app) -> _Pool:
+    return app.extensions.setdefault("directory_db_pool", _Pool())
+
+
 def get_db() -> Database:
-    """The request's database connection, opened on first use."""
+    """The request's database connection, opened on first use (or taken from the idle ones)."""
     if "db" not in g:
-        g.db = connect(current_app.config["DATABASE"])
-        timelimit.apply(g.db, has_request_context() and current_app.config["SQL_TIME_LIMIT_MS"])
+        if not has_request_context():  # CLI: its own connection, without a time limit
+            g.db = connect(current_app.config["DATABASE"])
+            return g.db
+        db = _pool(current_app).take()
+        if db is None:
+            db = connect(current_app.config["DATABASE"])
+            timelimit.apply(db, current_app.config["SQL_TIME_LIMIT_MS"])
+        else:  # its clock last started in an earlier request
+            timelimit.restart(db)
+        g.db = db
+        g.db_pooled = True
     return g.db
 
 
 def close_db(_exc: BaseException | None = None) -> None:
-    """Close the request's connection, if one was opened."""
+    """Hand the request's connection back (a transaction left open is rolled back), or close it."""
     db = g.pop("db", None)
-    if db is not None:
+    pooled = g.pop("db_pooled", False)
+    if db is None:
+        return
+    if db.conn.in_transaction:
+        db.conn.rollback()
+    if not (pooled and _pool(current_app).give(db)):
         db.conn.close()
 
 

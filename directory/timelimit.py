@@ -68,6 +68,14 @@ def apply(db: Database, limit_ms: float | None) -> None:
     db.time_limit = clock
 
 
+def restart(db: Database) -> None:
+    """Start this connection's clock afresh (a reused connection's last started long ago)."""
+    clock = getattr(db, "time_limit", None)
+    if clock is not None:
+        clock.restart()
+        clock.enabled = True
+
+
 @contextmanager
 def unlimited(db: Database) -> Iterator[None]:
     """Run a block (e.g. a full export inside a request) without the statement time limit."""
