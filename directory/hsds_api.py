@@ -19,7 +19,7 @@ WEEK = 7 * 24 * 60
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 EXTRA_PARAMETERS = frozenset({
     "taxonomy_id", "organization_id", "modified_after", "minimal", "full", "postcode",
-    "proximity", "day", "start_time", "end_time",
+    "proximity", "day", "start_time", "end_time", "facets",
 })  # fmt: skip
 PAGE_PARAMETERS = frozenset({"page", "per_page"})
 
@@ -30,6 +30,7 @@ class Shape:
 
     minimal: bool = False
     full: bool = True
+    facets: bool = False  # counts by region, type and language over every hit, on request
 
 
 def parse_services_query(
@@ -55,7 +56,11 @@ def parse_services_query(
         lists = {**lists, "radius_km": [f"{float(proximity) / 1000:g}"]}
     query = search.parse_query(db, lists, allowed=set(EXTRA_PARAMETERS), per_page_max=per_page_max)
     query.extra = extra_filters(db, lists)
-    shape = Shape(minimal=_bool(lists, "minimal"), full=_bool(lists, "full", default=True))
+    shape = Shape(
+        minimal=_bool(lists, "minimal"),
+        full=_bool(lists, "full", default=True),
+        facets=_bool(lists, "facets"),
+    )
     return query, shape
 
 

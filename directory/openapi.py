@@ -46,6 +46,8 @@ OUR_PARAMETERS = {
     "radius_km": _q("radius_km", "Radius for `near`, in kilometres.", {"type": "number"}),
     "sort": _q("sort", "Order of results.",
                {"type": "string", "enum": ["relevance", "distance", "name", "verified"]}),
+    "facets": _q("facets", "1: add `facets`, counts by region, type and language over every "
+                 "result (not with `near`).", FLAG),
     "day": _q("day", "UK profile: open on this day (monday … sunday).",
               {"type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday",
                                           "friday", "saturday", "sunday"]}),
@@ -150,7 +152,8 @@ PROFILE_SCHEMAS = {
         "description": "Our additions to the Page of /services.",
         "properties": {
             "description": {"type": "string", "description": "What was searched, in words."},
-            "facets": {"type": "object"},
+            "facets": {"type": "object",
+                       "description": "With facets=1: counts by region, type and language."},
             "place": {"type": "object"},
             "radius_km": {"type": "number"},
             "serves_this_area": {"type": "object"},

@@ -674,6 +674,65 @@ def _page_and_facets(
     return total, service_ids, counts, national
 
 
+def _ranked(query: Query, clause: str) -> bool:
+    """Whether the query is words ranked by relevance, every filter a tag (FTS5 does it all)."""
+    keys = _order_keys(query)
+    return clause == f"from {FTS_SOURCE} where search_fts match :fts" and keys[0][0].startswith(
+        "bm25("
+    )
+
+
+# The facet groups of the hits, decoded from search_facet's set ids.
+RANKED_FACET_GROUPS = " union all ".join(
+    f"select '{kind}', s.codes, n from (select {column}, count(*) n from hits group by {column}) "
+    f"join search_facet_set s on s.id = {column}"
+    for kind, column in (("region", "regions"), ("type", "types"), ("language", "languages"))
+)
+
+
+def _ranked_page(
+    db: Database, query: Query, params: dict, *, facets: bool
+) -> tuple[int, list[str], dict[str, Counter] | None, int]:
+    """(total, the page's ids, facet counts or None, nationwide count) of a ranked text search.
+
+    One FTS5 pass keeps each hit's rowid and bm25 (and, for facets, its row of the narrow
+    search_facet table). The page is sorted on bm25 alone down to the last row it needs; only
+    the rows up to that score (the page, and any tied with its last row) are looked up in
+    search_doc to break ties by name."""
+    facet_columns = ", f.regions, f.types, f.languages, f.national" if facets else ""
+    source = (
+        "search_fts join search_facet f on f.rowid = search_fts.rowid" if facets else ("search_fts")
+    )
+    groups = (
+        f"{RANKED_FACET_GROUPS} union all select 'nationwide', national, count(*) from hits "
+        "group by national"
+        if facets
+        else "select 'total', null, count(*) from hits"
+    )
+    rank = _order_keys(query)[0][0]
+    rows = db.execute(
+        f"with hits as materialized (select search_fts.rowid as r, {rank} as o{facet_columns} "
+        f"from {source} where search_fts match :fts), "
+        "edge as (select o from hits order by o limit 1 offset :last) "
+        "select * from (select 'page', d.service_id, null from hits "
+        "join search_doc d on d.rowid = hits.r "
+        "where hits.o <= coalesce((select o from edge), 1e308) "
+        f"order by hits.o, d.name_key limit :limit offset :offset) union all {groups}",
+        {
+            **params,
+            "limit": query.per_page,
+            "offset": (query.page - 1) * query.per_page,
+            "last": query.page * query.per_page - 1,
+        },
+    ).fetchall()
+    service_ids = [r[1] for r in rows if r[0] == "page"]
+    if not facets:
+        return next(r[2] for r in rows if r[0] == "total"), service_ids, None, 0
+    counts, national = _count_facets(r for r in rows if r[0] != "page")
+    total = sum(r[2] for r in rows if r[0] == "nationwide")
+    return total, service_ids, counts, national
+
+
 def search(
     db: Database, query: Query, *, now: datetime | None = None, facets: bool = True
 ) -> SearchResult:
@@ -711,6 +770,8 @@ def search(
         found = nearby.nearest(db, base, base_params, circle, wanted) if offset < total else []
         service_ids = [sid for sid, _ in found[offset:]]
         distances = dict(found[offset:])
+    elif _ranked(query, clause):
+        total, service_ids, counts, national = _ranked_page(db, query, params, facets=facets)
     elif facets:
         total, service_ids, counts, national = _page_and_facets(db, query, clause, params)
     else:

@@ -40,7 +40,15 @@ def test_same_filters_as_search(client):
     api = client.get("/api/services?q=shelter&region=NCR&per_page=100").get_json()
     names = {s["name"] for s in api["contents"]}
     assert "Marillac Hills" in names
-    assert api["facets"]["type"]
+    assert "facets" not in api  # on request only
+    faceted = client.get("/api/services?q=shelter&region=NCR&per_page=100&facets=1").get_json()
+    assert faceted["contents"] == api["contents"] and faceted["total_items"] == api["total_items"]
+    types = {f["code"]: f["count"] for f in faceted["facets"]["type"]}
+    assert 0 < types["shelter"] <= api["total_items"]
+    assert all(0 < n <= api["total_items"] for n in types.values())
+    page = client.get("/search?q=shelter&region=NCR")
+    assert page.status_code == 200
+    assert client.get("/search?q=shelter&facets=1").status_code == 400  # an API parameter
 
 
 def test_one_service(client, db):

@@ -37,9 +37,11 @@ def services():
         if exc.choices:
             return _choices_error(exc)
         return error_response(400, exc.message, exc.parameter)
-    # facet counts over every service within the radius cost more than the nearest page
-    # itself (16k rows for 50 km of Quezon City at 100k listings): the API leaves them out
-    result = search.search(db, query, facets=query.near is None)
+    # Facet counts are on request: they visit every hit, while the page and total need only
+    # the hits' ranks. Within a radius they cost more than the nearest page itself (16k rows
+    # for 50 km of Quezon City at 100k listings), so `near` never has them.
+    facets = shape.facets and query.near is None
+    result = search.search(db, query, facets=facets)
     now = present.manila_now()
     contents = [
         hsds_api.service_item(s, shape, _extra(s, now, result))
@@ -66,7 +68,7 @@ def services():
             query.page,
             query.per_page,
             description=result.description,
-            **({"facets": result.facets} if query.near is None else {}),
+            **({"facets": result.facets} if facets else {}),
             **extra,
         )
     )
