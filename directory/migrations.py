@@ -516,3 +516,36 @@ def m007_search_facet(db: Database) -> None:
                 ON l.kind = 'language' AND l.codes = coalesce(d.facet_languages, '');
         """
     )
+
+
+@migrations()
+def m008_search_browse(db: Database) -> None:
+    """A narrow copy of search_doc's browse order (scope, 24/7, name), kept by triggers.
+
+    A search without words, and the "serves this area" group (3,000 national services serve
+    any place at 100k), sort every hit on these; read from search_doc that is 240 bytes a hit."""
+    db.executescript(
+        """
+        CREATE TABLE search_browse (
+            rowid INTEGER PRIMARY KEY,      -- = search_doc.rowid
+            scope_rank INTEGER NOT NULL,
+            twenty_four_seven INTEGER NOT NULL,
+            name_key TEXT NOT NULL
+        );
+        CREATE TRIGGER search_doc_browse_insert AFTER INSERT ON search_doc BEGIN
+            INSERT OR REPLACE INTO search_browse (rowid, scope_rank, twenty_four_seven, name_key)
+            VALUES (new.rowid, new.scope_rank, new.twenty_four_seven, new.name_key);
+        END;
+        CREATE TRIGGER search_doc_browse_update
+        AFTER UPDATE OF scope_rank, twenty_four_seven, name_key ON search_doc BEGIN
+            UPDATE search_browse SET scope_rank = new.scope_rank,
+                twenty_four_seven = new.twenty_four_seven, name_key = new.name_key
+            WHERE rowid = new.rowid;
+        END;
+        CREATE TRIGGER search_doc_browse_delete AFTER DELETE ON search_doc BEGIN
+            DELETE FROM search_browse WHERE rowid = old.rowid;
+        END;
+        INSERT INTO search_browse (rowid, scope_rank, twenty_four_seven, name_key)
+            SELECT rowid, scope_rank, twenty_four_seven, name_key FROM search_doc;
+        """
+    )

@@ -485,6 +485,15 @@ def build_filters(query: Query, now: datetime | None = None, *, near: bool = Tru
     return filters
 
 
+# The keys of the browse order, as search_doc holds them and as the narrow search_browse does.
+BROWSE_KEYS = {
+    "d.scope_rank": "b.scope_rank",
+    "d.twenty_four_seven": "b.twenty_four_seven",
+    "d.name_key": "b.name_key",
+}
+DEFAULT_ORDER = [("d.scope_rank", "asc"), ("d.twenty_four_seven", "desc"), ("d.name_key", "asc")]
+
+
 def _order_keys(query: Query) -> list[tuple[str, str]]:
     """The page's order as (SQL expression, asc|desc) pairs."""
     if query.sort == "verified":
@@ -493,7 +502,7 @@ def _order_keys(query: Query) -> list[tuple[str, str]]:
         return [("d.name_key", "asc")]
     if query.fts:
         return [(f"bm25(search_fts, {BM25_WEIGHTS})", "asc"), ("d.name_key", "asc")]
-    return [("d.scope_rank", "asc"), ("d.twenty_four_seven", "desc"), ("d.name_key", "asc")]
+    return list(DEFAULT_ORDER)
 
 
 def _order_by(query: Query) -> str:
@@ -674,56 +683,74 @@ def _page_and_facets(
     return total, service_ids, counts, national
 
 
-def _ranked(query: Query, clause: str) -> bool:
-    """Whether the query is words ranked by relevance, every filter a tag (FTS5 does it all)."""
-    keys = _order_keys(query)
-    return clause == f"from {FTS_SOURCE} where search_fts match :fts" and keys[0][0].startswith(
-        "bm25("
-    )
-
-
 # The facet groups of the hits, decoded from search_facet's set ids.
-RANKED_FACET_GROUPS = " union all ".join(
-    f"select '{kind}', s.codes, n from (select {column}, count(*) n from hits group by {column}) "
-    f"join search_facet_set s on s.id = {column}"
-    for kind, column in (("region", "regions"), ("type", "types"), ("language", "languages"))
+NARROW_FACET_GROUPS = (
+    " union all ".join(
+        f"select '{kind}', s.codes, n from (select {column}, count(*) n from hits group by "
+        f"{column}) join search_facet_set s on s.id = {column}"
+        for kind, column in (("region", "regions"), ("type", "types"), ("language", "languages"))
+    )
+    + " union all select 'nationwide', national, count(*) from hits group by national"
 )
 
 
-def _ranked_page(
-    db: Database, query: Query, params: dict, *, facets: bool
-) -> tuple[int, list[str], dict[str, Counter] | None, int]:
-    """(total, the page's ids, facet counts or None, nationwide count) of a ranked text search.
+def narrow_order(keys: list[tuple[str, str]], clause: str) -> list[tuple[str, str]] | None:
+    """The order keys to run on the narrow tables (search_fts, search_browse, search_facet),
+    or None when the clause or the order needs search_doc: a filter left to SQL, sort=verified.
 
-    One FTS5 pass keeps each hit's rowid and bm25 (and, for facets, its row of the narrow
-    search_facet table). The page is sorted on bm25 alone down to the last row it needs; only
-    the rows up to that score (the page, and any tied with its last row) are looked up in
-    search_doc to break ties by name."""
-    facet_columns = ", f.regions, f.types, f.languages, f.national" if facets else ""
-    source = (
-        "search_fts join search_facet f on f.rowid = search_fts.rowid" if facets else ("search_fts")
-    )
-    groups = (
-        f"{RANKED_FACET_GROUPS} union all select 'nationwide', national, count(*) from hits "
-        "group by national"
-        if facets
-        else "select 'total', null, count(*) from hits"
-    )
-    rank = _order_keys(query)[0][0]
+    bm25 first (words ranked by relevance): its ties are broken on search_doc at the page's
+    edge only."""
+    if clause != f"from {FTS_SOURCE} where search_fts match :fts":
+        return None
+    if keys[0][0].startswith("bm25("):
+        return keys
+    if all(expr in BROWSE_KEYS for expr, _ in keys):
+        return [(BROWSE_KEYS[expr], direction) for expr, direction in keys]
+    return None
+
+
+def narrow_page(
+    db: Database,
+    keys: list[tuple[str, str]],
+    params: dict,
+    *,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> tuple[int, list[str], dict[str, Counter] | None, int]:
+    """(total, the page's ids, facet counts or None, nationwide count) of an FTS5 match in
+    the order narrow_order gave, in one statement.
+
+    One FTS5 pass keeps each hit's rowid and order keys (and, for facets, its row of
+    search_facet: the sets as small ids). Sorting on bm25, only the rows up to the page's
+    last score (the page, and any tied with its last row) are looked up in search_doc to
+    break ties by name; sorting on the browse keys, only the page's rows are."""
+    ranked = keys[0][0].startswith("bm25(")
+    order_keys = keys[:1] if ranked else keys
+    columns = ", ".join(f"{expr} as o{i}" for i, (expr, _) in enumerate(order_keys))
+    order = ", ".join(f"o{i} {direction}" for i, (_, direction) in enumerate(order_keys))
+    source = "search_fts"
+    if not ranked:
+        source += " join search_browse b on b.rowid = search_fts.rowid"
+    if facets:
+        source += " join search_facet f on f.rowid = search_fts.rowid"
+        columns += ", f.regions, f.types, f.languages, f.national"
+    if ranked:
+        page = (
+            "select 'page', d.service_id, null from hits join search_doc d on d.rowid = hits.r "
+            "where hits.o0 <= coalesce((select o0 from hits order by o0 limit 1 offset :last), "
+            "1e308) order by hits.o0, d.name_key limit :limit offset :offset"
+        )
+    else:
+        page = (
+            "select 'page', (select service_id from search_doc where rowid = r), null from "
+            f"(select r from hits order by {order} limit :limit offset :offset)"
+        )
+    groups = NARROW_FACET_GROUPS if facets else "select 'total', null, count(*) from hits"
     rows = db.execute(
-        f"with hits as materialized (select search_fts.rowid as r, {rank} as o{facet_columns} "
-        f"from {source} where search_fts match :fts), "
-        "edge as (select o from hits order by o limit 1 offset :last) "
-        "select * from (select 'page', d.service_id, null from hits "
-        "join search_doc d on d.rowid = hits.r "
-        "where hits.o <= coalesce((select o from edge), 1e308) "
-        f"order by hits.o, d.name_key limit :limit offset :offset) union all {groups}",
-        {
-            **params,
-            "limit": query.per_page,
-            "offset": (query.page - 1) * query.per_page,
-            "last": query.page * query.per_page - 1,
-        },
+        f"with hits as materialized (select search_fts.rowid as r, {columns} from {source} "
+        f"where search_fts match :fts) select * from ({page}) union all {groups}",
+        {**params, "limit": limit, "offset": offset, "last": offset + limit - 1},
     ).fetchall()
     service_ids = [r[1] for r in rows if r[0] == "page"]
     if not facets:
@@ -770,8 +797,10 @@ def search(
         found = nearby.nearest(db, base, base_params, circle, wanted) if offset < total else []
         service_ids = [sid for sid, _ in found[offset:]]
         distances = dict(found[offset:])
-    elif _ranked(query, clause):
-        total, service_ids, counts, national = _ranked_page(db, query, params, facets=facets)
+    elif (narrow := narrow_order(_order_keys(query), clause)) is not None:
+        total, service_ids, counts, national = narrow_page(
+            db, narrow, params, limit=query.per_page, offset=offset, facets=facets
+        )
     elif facets:
         total, service_ids, counts, national = _page_and_facets(db, query, clause, params)
     else:
@@ -798,7 +827,13 @@ def search(
         if condition is not None:
             group = Filter(condition[0], condition[1], "", tags=condition[2])
             clause, _, params = search_sql(query, now, near=False, more=[group])
-            result.serving_ids, result.serving_total = nearby.serving_page(
-                db, clause, params, nearby.SERVING_LIMIT
-            )
+            narrow = narrow_order(DEFAULT_ORDER, clause)
+            if narrow is None:
+                result.serving_ids, result.serving_total = nearby.serving_page(
+                    db, clause, params, nearby.SERVING_LIMIT
+                )
+            else:
+                result.serving_total, result.serving_ids, _, _ = narrow_page(
+                    db, narrow, params, limit=nearby.SERVING_LIMIT, offset=0, facets=False
+                )
     return result

@@ -1,9 +1,10 @@
-"""The ranked text search (search._ranked_page) against the general path it short-cuts, and the
-narrow search_facet table against the search_doc columns it copies (kept by triggers)."""
+"""Searches run on the narrow tables (search.narrow_page) against the general path they
+short-cut, and search_facet / search_browse against the search_doc columns they copy (kept by
+triggers)."""
 
 import pytest
 
-from directory import search, search_index
+from directory import nearby, search, search_index
 from directory.db import connect
 
 RANKED = [
@@ -15,6 +16,10 @@ RANKED = [
     {"q": "hotline", "per_page": "1"},
     {"q": "legal", "country": "PH", "per_page": "2"},
     {"q": "zzzznotaword"},
+    {"type": "shelter"},  # no words: the browse order, from search_browse
+    {"region": "Region VII", "per_page": "3"},
+    {"q": "shelter", "sort": "name", "per_page": "4"},
+    {"language": "ceb", "sort": "name", "per_page": "5"},
 ]
 
 
@@ -28,7 +33,7 @@ def _general(db, query: search.Query) -> tuple[int, list[str], dict]:
 def test_every_page_is_the_general_paths_page(db, args):
     query = search.parse_query(db, args)
     clause, _, _ = search.search_sql(query)
-    assert search._ranked(query, clause)
+    assert search.narrow_order(search._order_keys(query), clause) is not None
     total, _, facets = _general(db, query)
     seen = []
     for page in range(1, max(1, -(-total // query.per_page)) + 1):
@@ -59,14 +64,23 @@ def test_ties_are_broken_by_name(db):
 
 
 def test_other_orders_and_sql_filters_take_the_general_path(db):
-    for args in (
-        {"q": "shelter", "sort": "name"},
-        {"q": "shelter", "age": "12"},
-        {"type": "shelter"},
-    ):
+    for args in ({"q": "shelter", "sort": "verified"}, {"q": "shelter", "age": "12"}, {}):
         query = search.parse_query(db, args)
         clause, _, _ = search.search_sql(query)
-        assert not search._ranked(query, clause)
+        assert search.narrow_order(search._order_keys(query), clause) is None
+
+
+@pytest.mark.parametrize("place", ["Palo, Leyte", "Region VII", "Davao City", "Southern Leyte"])
+def test_the_serves_this_area_group_is_the_general_paths(db, place):
+    query = search.parse_query(db, {"near": place, "radius_km": "30"})
+    result = search.search(db, query)
+    condition = nearby.serving_condition(db, query.near)
+    group = search.Filter(condition[0], condition[1], "")  # SQL only: the general path
+    clause, _, params = search.search_sql(query, near=False, more=[group])
+    assert search.narrow_order(search.DEFAULT_ORDER, clause) is None
+    expected = nearby.serving_page(db, clause, params, nearby.SERVING_LIMIT)
+    assert (result.serving_ids, result.serving_total) == expected
+    assert result.serving_total > 0 and result.serving_ids
 
 
 def _facet_rows(db) -> dict:
