@@ -62,8 +62,9 @@ def get_db() -> Database:
         if db is None:
             db = connect(current_app.config["DATABASE"])
             timelimit.apply(db, current_app.config["SQL_TIME_LIMIT_MS"])
-        else:  # its clock last started in an earlier request
+        else:  # what it remembers from an earlier request starts afresh
             timelimit.restart(db)
+            geo.forget(db)
         g.db = db
         g.db_pooled = True
     return g.db

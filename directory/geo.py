@@ -12,6 +12,7 @@ import gzip
 import io
 import math
 import re
+import sys
 import threading
 import unicodedata
 from collections import OrderedDict, defaultdict
@@ -79,7 +80,7 @@ _MAX_CHOICES = 10
 _MAX_SUGGESTIONS = 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Area:
     """One row of the gazetteer."""
 
@@ -411,7 +412,22 @@ _ORDER = (
 
 
 def _to_area(row: tuple) -> Area:
-    return Area(*row[:10], bool(row[10]))
+    # Interned: 44,000 areas repeat a few hundred codes and kinds, and the server's workers
+    # share one copy of the index (less to hold, fewer pages for them to copy).
+    code, name, level, kind, parent, region, province, country, lat, lon, approximate = row
+    return Area(
+        code,
+        name,
+        sys.intern(level),
+        sys.intern(kind),
+        parent and sys.intern(parent),
+        region and sys.intern(region),
+        province and sys.intern(province),
+        sys.intern(country),
+        lat,
+        lon,
+        bool(approximate),
+    )
 
 
 def get_area(db: Database, code: str) -> Area | None:
@@ -455,14 +471,16 @@ class _Index:
     """Everything resolve_area needs, in memory: areas by code, aliases, fuzzy choice lists."""
 
     def __init__(self, db: Database) -> None:
-        rows = db.execute(f"SELECT {_COLUMNS} FROM area").fetchall()
-        self.areas: dict[str, Area] = {r[0]: _to_area(r) for r in rows}
+        self.areas: dict[str, Area] = {
+            r[0]: _to_area(r) for r in db.execute(f"SELECT {_COLUMNS} FROM area")
+        }
         self.aliases: dict[str, list[str]] = defaultdict(list)
         self._derived: dict[str, set[str]] = {}
         self._curated: dict[str, set[str]] = {}
         for alias, code in db.execute("SELECT alias, code FROM area_alias"):
-            if code in self.areas:
-                self.aliases[alias].append(code)
+            area = self.areas.get(code)
+            if area is not None:
+                self.aliases[alias].append(area.code)  # the area's own string, not a copy
         self.kids: dict[str, list[str]] = defaultdict(list)
         for area in self.areas.values():
             if area.parent_code:
@@ -541,8 +559,14 @@ def _signature(db: Database) -> tuple:
     return area_max, alias_max, samples
 
 
+def forget(db: Database) -> None:
+    """Drop this connection's memo of the index: a connection reused by a later request looks
+    at the gazetteer's signature again, so a reload by another process shows."""
+    db.__dict__.pop("_geo_index", None)
+
+
 def _index(db: Database) -> _Index:
-    # One connection serves one request: it asks for its index once, not per place it shows.
+    # A request asks for its connection's index once, not per place it shows (see forget).
     memo = getattr(db, "_geo_index", None)
     if memo is not None and memo[0] == _GENERATION[0]:
         return memo[1]

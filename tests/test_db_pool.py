@@ -7,9 +7,9 @@ import time
 
 import pytest
 
-from directory import create_app
+from directory import create_app, geo
 from directory import db as db_module
-from directory.db import get_db
+from directory.db import connect, get_db
 
 
 def test_a_request_reuses_the_connection_the_last_one_handed_back(app):
@@ -77,3 +77,23 @@ def test_at_most_pool_size_connections_are_kept(app):
     assert len(closed) == 1
     with pytest.raises(sqlite3.ProgrammingError):  # the one beyond the pool's size is closed
         closed[0].conn.execute("select 1")
+
+
+def test_a_reused_connection_sees_a_gazetteer_reloaded_elsewhere(writable_app):
+    with writable_app.test_request_context("/"):
+        first = get_db()
+        with pytest.raises(geo.PlaceError):
+            geo.resolve_area(first, "Fictionalville")
+    other = connect(writable_app.config["DATABASE"])  # another process's reload, say
+    with other.atomic():
+        other.execute(
+            "insert into area (code, name, level, kind, parent_code, region_code, country_code,"
+            " lat, lon) values ('0899999000', 'Fictionalville', 'city', 'municipality', "
+            "'0800000000', '0800000000', 'PH', 11.2, 125.0)"
+        )
+        other.execute("insert into area_alias values ('fictionalville', '0899999000')")
+    other.conn.close()
+    with writable_app.test_request_context("/"):
+        db = get_db()
+        assert db is first
+        assert geo.resolve_area(db, "Fictionalville").code == "0899999000"
