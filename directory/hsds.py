@@ -1,5 +1,8 @@
 """Serialise stored records as HSDS 3.0 JSON (with our profile's extra fields)."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from directory import present
 
 SERVICE_FIELDS = (
@@ -56,6 +59,25 @@ def location(row: dict) -> dict:
     return out
 
 
+def schedule(row: dict) -> dict:
+    """An HSDS schedule: the stored time zone (an IANA name) as HSDS's number, a UTC offset."""
+    out = _pick(row, SCHEDULE_FIELDS)
+    if "timezone" in out:
+        offset = utc_offset(out.pop("timezone"))
+        if offset is not None:
+            out["timezone"] = offset
+    return out
+
+
+def utc_offset(zone: str) -> int | float | None:
+    """The zone's offset from UTC in hours now (8 for Asia/Manila); None for an unknown zone."""
+    try:
+        hours = datetime.now(UTC).astimezone(ZoneInfo(zone)).utcoffset().total_seconds() / 3600
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
+        return None
+    return int(hours) if hours.is_integer() else hours
+
+
 def service(record: dict, *, extra: dict | None = None) -> dict:
     """A full HSDS service object for a record from models.services.get_services."""
     out = _pick(record, SERVICE_FIELDS)
@@ -79,7 +101,7 @@ def service(record: dict, *, extra: dict | None = None) -> dict:
         }
     )
     out["phones"] = [phone(p) for p in record.get("phones", [])]
-    out["schedules"] = [_pick(s, SCHEDULE_FIELDS) for s in record.get("schedules", [])]
+    out["schedules"] = [schedule(s) for s in record.get("schedules", [])]
     out["languages"] = [
         _pick(lang, ("id", "service_id", "name", "code", "note"))
         for lang in record.get("languages", [])

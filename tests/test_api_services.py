@@ -6,6 +6,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
+from directory import hsds
+
 SCHEMA = json.loads((Path(__file__).parent / "schemas" / "service.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.FormatChecker())
 PAGE_KEYS = {"total_items", "total_pages", "page_number", "size", "first_page", "last_page",
@@ -96,3 +98,16 @@ def test_unknown_service_is_json_404(client):
 def test_api_root(client):
     body = client.get("/api/").get_json()
     assert body["version"] == "3.0" and body["openapi_url"].endswith("/api/openapi.json")
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [("Asia/Manila", 8), ("Asia/Kolkata", 5.5), (None, None), ("Not/AZone", None)],
+)
+def test_a_schedules_time_zone_is_hsds_number_of_hours(client, db, stored, shown):
+    sid = db.execute("select service_id from schedule limit 1").fetchone()[0]
+    body = client.get(f"/api/services/{sid}").get_json()
+    record = {**body["schedules"][0], "timezone": stored}
+    out = hsds.schedule(record)
+    assert out.get("timezone") == shown
+    validate({**body, "schedules": [out]})
