@@ -73,7 +73,6 @@ def restart(db: Database) -> None:
     clock = getattr(db, "time_limit", None)
     if clock is not None:
         clock.restart()
-        clock.enabled = True
 
 
 @contextmanager

@@ -13,6 +13,7 @@ from contextlib import contextmanager
 
 from sqlite_utils import Database
 
+from directory import timelimit
 from directory.ids import stable_uuid
 from directory.models import audit
 from directory.models.services import SERVICE_COLUMNS, get_services, now_iso, save_service
@@ -40,6 +41,10 @@ def immediate(db: Database) -> Iterator[Database]:
             yield db
         return
     db.conn.execute("BEGIN IMMEDIATE")
+    # Waiting here for another writer (up to busy_timeout) is not a statement's running time:
+    # without a fresh clock the statements after it, run straight on the connection, would be
+    # stopped as if slow (a 503 under concurrent edits).
+    timelimit.restart(db)
     try:
         yield db
     except BaseException:
