@@ -28,7 +28,8 @@ def _clean(obj: dict) -> dict:
 
 
 def _pick(row: dict, fields) -> dict:
-    return _clean({f: row.get(f) for f in fields})
+    """The row's non-null values of these fields (one pass: it runs for every nested row)."""
+    return {f: v for f in fields if (v := row.get(f)) is not None}
 
 
 def phone(row: dict) -> dict:
