@@ -28,6 +28,10 @@ def default_config(instance_path: str) -> dict:
         "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
         # Any one SQL statement run for a web request is stopped after this long (0: no limit).
         "SQL_TIME_LIMIT_MS": 1000,
+        # /data downloads of up to this many services are built in the request that asks
+        # (seconds); more are built in the background while requests get 503 + Retry-After
+        "DOWNLOAD_BUILD_IN_REQUEST_MAX": 5000,
+        "DOWNLOADS_DIR": None,  # None: a folder beside the database (downloads.folder_for)
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Manila",
         "LANGUAGES": ["en", "fil", "ceb"],

@@ -549,3 +549,22 @@ def m008_search_browse(db: Database) -> None:
             SELECT rowid, scope_rank, twenty_four_seven, name_key FROM search_doc;
         """
     )
+
+
+@migrations()
+def m009_search_version(db: Database) -> None:
+    """A counter that moves whenever a service is indexed or dropped from the index: every
+    change to published data re-indexes the services it touches. /data's downloads are kept
+    per value of it (see downloads.version)."""
+    db.executescript(
+        """
+        CREATE TABLE search_version (n INTEGER NOT NULL);
+        INSERT INTO search_version (n) VALUES (0);
+        CREATE TRIGGER search_doc_version_insert AFTER INSERT ON search_doc BEGIN
+            UPDATE search_version SET n = n + 1;
+        END;
+        CREATE TRIGGER search_doc_version_delete AFTER DELETE ON search_doc BEGIN
+            UPDATE search_version SET n = n + 1;
+        END;
+        """
+    )

@@ -306,6 +306,13 @@ def save_organization(
         },
         pk="id",
     )
+    from directory import search_index
+
+    # The organisation's name is in its services' search text and listings: index them again.
+    services = [r[0] for r in db.execute(
+        "select id from service where organization_id = ?", [organization_id]
+    )]  # fmt: skip
+    search_index.index_services(db, services)
     return organization_id
 
 
