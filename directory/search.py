@@ -589,7 +589,7 @@ FACET_GROUPS = " union all ".join(
 
 
 def _total(db: Database, clause: str, params: dict) -> int:
-    if clause == f"from {FTS_SOURCE} where search_fts match :fts":  # no SQL filter left
+    if all_in_fts(clause):
         sql = "select count(*) from search_fts where search_fts match :fts"
     else:
         sql = f"select count(*) {clause}"
@@ -694,13 +694,18 @@ NARROW_FACET_GROUPS = (
 )
 
 
+def all_in_fts(clause: str) -> bool:
+    """Whether FTS5 does all of a search_sql clause's filtering (no SQL filter left)."""
+    return clause == f"from {FTS_SOURCE} where search_fts match :fts"
+
+
 def narrow_order(keys: list[tuple[str, str]], clause: str) -> list[tuple[str, str]] | None:
     """The order keys to run on the narrow tables (search_fts, search_browse, search_facet),
     or None when the clause or the order needs search_doc: a filter left to SQL, sort=verified.
 
     bm25 first (words ranked by relevance): its ties are broken on search_doc at the page's
     edge only."""
-    if clause != f"from {FTS_SOURCE} where search_fts match :fts":
+    if not all_in_fts(clause):
         return None
     if keys[0][0].startswith("bm25("):
         return keys

@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from directory import search
 from directory.models import hotlines
 
@@ -46,3 +48,25 @@ def test_a_later_page_still_counts_groups_that_ended_earlier(db, monkeypatch):
     groups, later = hotlines.lines_for(db, query)
     assert later == counts
     assert any(not groups[key] and counts[key] for key in counts)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [{"region": "NCR"}, {"region": "Region VIII"}, {"city": "Tacloban"}, {"type": "hotline"}],
+)
+def test_the_narrow_path_gives_the_general_paths_lines(db, monkeypatch, args):
+    """FTS5 doing all the filtering, lines come from search_browse; the same as from SQL."""
+    monkeypatch.setattr(hotlines, "PER_PAGE", 2)
+    query = search.parse_query(db, args)
+    clause, _, params = search.search_sql(query)
+    assert search.all_in_fts(clause)
+    pages = hotlines.page_count(hotlines._lines(db, clause, params, 0)[1])
+    assert pages > 1
+    for page in range(1, pages + 2):  # and one past the end: no lines, counts still whole
+        skip = (page - 1) * 2
+        narrow_lines, narrow_counts = hotlines._narrow_lines(db, params, skip)
+        lines, counts = hotlines._lines(db, clause, params, skip)
+        assert narrow_counts == counts and sum(counts.values()) > 2
+        assert sorted(narrow_lines) == sorted(lines)
+        by_scope = {scope: [sid for sid, s in narrow_lines if s == scope] for _, scope in lines}
+        assert by_scope == {scope: [sid for sid, s in lines if s == scope] for _, scope in lines}

@@ -2,7 +2,7 @@
 
 from sqlite_utils import Database
 
-from directory import search
+from directory import search, search_index
 from directory.models.services import get_services
 
 GROUPS = (
@@ -23,8 +23,46 @@ def lines_for(db: Database, query: search.Query) -> tuple[dict[str, list[dict]],
     Page n holds lines (n-1)*PER_PAGE+1 ... n*PER_PAGE of every group, so that a province
     with thousands of local lines still answers at once and no line is out of reach."""
     clause, _, params = search.search_sql(query)
-    where = " and " if " where " in clause else " where "
     skip = (query.page - 1) * PER_PAGE
+    if search.all_in_fts(clause):
+        lines, counts = _narrow_lines(db, params, skip)
+    else:
+        lines, counts = _lines(db, clause, params, skip)
+    services = {s["id"]: s for s in get_services(db, [sid for sid, _ in lines])}
+    groups: dict[str, list[dict]] = {key: [] for key, _ in GROUPS}
+    for service_id, scope in lines:
+        if scope in groups and service_id in services:
+            groups[scope].append(services[service_id])
+    return groups, {key: counts.get(key, 0) for key, _ in GROUPS}
+
+
+def _narrow_lines(db: Database, params: dict, skip: int) -> tuple[list, dict[str, int]]:
+    """(service id, scope) of the page's lines and each group's count, when FTS5 does all the
+    filtering: the hits' browse keys come from the narrow search_browse, and each group is a
+    bounded sort (a top-N) of its own hits rather than a window over all of them."""
+    scopes = {rank: scope for scope, rank in search_index.SCOPE_RANK.items()}
+    pages = " union all ".join(
+        f"select * from (select 'line' as kind, r as x, {rank} as s from hits where s = {rank} "
+        "order by h desc, name_key limit :per_page offset :skip)"
+        for rank in sorted(scopes)
+    )
+    rows = db.execute(
+        "with hits as materialized (select b.rowid as r, b.scope_rank as s, "
+        "b.twenty_four_seven as h, b.name_key from search_fts "
+        "join search_browse b on b.rowid = search_fts.rowid "
+        "where search_fts match :fts and b.phone_count > 0) "
+        f"select kind, (select service_id from search_doc where rowid = x), s from ({pages}) "
+        "union all select 'count', count(*), s from hits group by s",
+        {**params, "skip": skip, "per_page": PER_PAGE},
+    ).fetchall()
+    lines = [(sid, scopes[rank]) for kind, sid, rank in rows if kind == "line"]
+    counts = {scopes[rank]: n for kind, n, rank in rows if kind == "count" and rank in scopes}
+    return lines, counts
+
+
+def _lines(db: Database, clause: str, params: dict, skip: int) -> tuple[list, dict[str, int]]:
+    """(service id, scope) of the page's lines and each group's count, with SQL filters."""
+    where = " and " if " where " in clause else " where "
     rows = db.execute(
         "select service_id, scope, lines from (select d.service_id, d.scope, "
         "row_number() over (partition by d.scope order by d.twenty_four_seven desc, "
@@ -33,16 +71,10 @@ def lines_for(db: Database, query: search.Query) -> tuple[dict[str, list[dict]],
         "where position > :skip and position <= :skip + :per_page order by position",
         {**params, "skip": skip, "per_page": PER_PAGE},
     ).fetchall()
-    services = {s["id"]: s for s in get_services(db, [r[0] for r in rows])}
-    groups: dict[str, list[dict]] = {key: [] for key, _ in GROUPS}
-    counts = {key: 0 for key, _ in GROUPS}
-    for service_id, scope, lines in rows:
-        if scope in groups and service_id in services:
-            groups[scope].append(services[service_id])
-            counts[scope] = lines
+    counts = {scope: lines for _, scope, lines in rows}
     if skip:  # a group that ended on an earlier page still says how many it has
-        counts.update(_counts(db, clause, where, params, set(groups) - {r[1] for r in rows}))
-    return groups, counts
+        counts.update(_counts(db, clause, where, params, set(dict(GROUPS)) - set(counts)))
+    return [(sid, scope) for sid, scope, _ in rows], counts
 
 
 def _counts(db: Database, clause: str, where: str, params: dict, scopes: set[str]) -> dict:
