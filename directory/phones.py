@@ -68,6 +68,10 @@ EXTENSION_RE = re.compile(
 )
 ALTERNATE_RE = re.compile(r"^\(([\d\s().+\-]{7,})\)")
 CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+LETTER_RE = re.compile(r"[^\W\d_]")
+VANITY_RE = re.compile(r"\+?[0-9A-Z]+(?:-[0-9A-Z]+)+")
+ASCII_LETTER_RE = re.compile(r"[A-Za-z]")
+WHITESPACE_RE = re.compile(r"\s+")
 SPACES_RE = re.compile(r"[ \t\u00a0\u2000-\u200b\u202f\u3000]+")
 
 
@@ -227,7 +231,7 @@ def _is_vanity(text: str) -> bool:
     """1-800-CALL-FBI: digits and capitals joined by hyphens, at least two letters."""
     return (
         len(text) <= 30
-        and re.fullmatch(r"\+?[0-9A-Z]+(?:-[0-9A-Z]+)+", text) is not None
+        and VANITY_RE.fullmatch(text) is not None
         and text.lstrip("+")[:1].isdigit()
         and sum(ch.isalpha() for ch in text) >= 2
     )
@@ -235,6 +239,14 @@ def _is_vanity(text: str) -> bool:
 
 def _digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
+
+
+def _alpha_to_digits(text: str) -> str:
+    """phonenumbers.convert_alpha_characters_in_number, which leaves text without letters as
+    it is (checked for every code point): most numbers skip its loop over each character."""
+    if LETTER_RE.search(text) is None:
+        return text
+    return phonenumbers.convert_alpha_characters_in_number(text)
 
 
 def _split_top_level(text: str, separators: re.Pattern[str]) -> list[str]:
@@ -289,12 +301,12 @@ def _notes_and_rest(text: str) -> tuple[list[str], str]:
             depth -= 1
             if depth == 0:
                 inner = text[start + 1 : i]
-                if re.search(r"[^\W\d_]", inner) and not _is_vanity(inner.strip()):
+                if LETTER_RE.search(inner) and not _is_vanity(inner.strip()):
                     rest.append(text[buf_start:start])
                     notes.append(inner.strip())
                     buf_start = i + 1
     rest.append(text[buf_start:])
-    return [n for n in notes if n], re.sub(r"\s+", " ", "".join(rest)).strip()
+    return [n for n in notes if n], WHITESPACE_RE.sub(" ", "".join(rest)).strip()
 
 
 def _sms_body(body: str) -> str | None:
@@ -356,11 +368,10 @@ def _label_effect(label: str) -> tuple[str | None, bool, str | None]:
 def _parse_number(text: str, region: str | None, sms_target: bool = False) -> ParsedPhone:
     notes, rest = _notes_and_rest(text)
     # The run with the most digits is the number, so "Region 7 office 0917..." is read right.
-    m = max(
-        NUMBER_RE.finditer(rest),
-        key=lambda c: len(_digits(phonenumbers.convert_alpha_characters_in_number(c.group()))),
-        default=None,
-    )
+    runs = list(NUMBER_RE.finditer(rest))
+    m = runs[0] if len(runs) == 1 else None
+    if len(runs) > 1:
+        m = max(runs, key=lambda c: len(_digits(_alpha_to_digits(c.group()))))
     if not m:
         return ParsedPhone(
             number=text,
@@ -404,7 +415,7 @@ def _parse_number(text: str, region: str | None, sms_target: bool = False) -> Pa
         if CALL_OR_TEXT.search(note):
             sms = True
     description.extend(notes)
-    if re.search(r"[A-Za-z]", number_text):
+    if ASCII_LETTER_RE.search(number_text):
         description.append(number_text)
         if alternate:
             # Dial the digits as published; check that the spelling agrees with them.
@@ -507,7 +518,7 @@ def _with_country_code(text: str, region: str | None) -> str:
 
 def _classify(number_text: str, region: str | None, sms_target: bool) -> ParsedPhone:
     """Validate one number as short code or full number; flag rather than guess."""
-    digits = _digits(phonenumbers.convert_alpha_characters_in_number(number_text))
+    digits = _digits(_alpha_to_digits(number_text))
     international = number_text.lstrip("(").startswith("+")
     bracketed = number_text.startswith("(")
     if not international and not bracketed and digits and len(digits) <= 6:
@@ -537,7 +548,7 @@ def _full_number(number_text: str, digits: str, region: str | None, internationa
     if len(digits) < 3:
         flagged.problem = "too few digits for a phone number"
         return flagged
-    text = _with_country_code(phonenumbers.convert_alpha_characters_in_number(number_text), region)
+    text = _with_country_code(_alpha_to_digits(number_text), region)
     international = international or text.startswith("+")
     try:
         number = phonenumbers.parse(text, region if not international else None)

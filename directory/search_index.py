@@ -7,6 +7,7 @@ public may see: a confidential location contributes its city, never its street o
 
 import functools
 import re
+import sqlite3
 from collections import Counter
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
@@ -89,23 +90,27 @@ def _remove(db: Database, rowids: list[int]) -> None:
 def index_services(db: Database, service_ids: list[str]) -> None:
     """(Re)index these services; a service that no longer exists is dropped from the index."""
     ids = list(dict.fromkeys(service_ids))
+    chains, hours = _Chains(db), _Hours()
     for start in range(0, len(ids), BATCH):
-        _index_batch(db, ids[start : start + BATCH])
+        _index_batch(db, ids[start : start + BATCH], chains, hours)
 
 
-def _grouped(db: Database, sql: str, ids: list[str]) -> dict[str, list[dict]]:
-    """Rows of `sql` (whose `sid` column is the service id) by service id."""
-    out: dict[str, list[dict]] = {}
-    marks = ", ".join("?" for _ in ids)
-    cursor = db.execute(sql.format(marks=marks), ids)
-    names = [c[0] for c in cursor.description]
-    for values in cursor:
-        row = dict(zip(names, values, strict=True))
-        out.setdefault(row["sid"], []).append(row)
+def _grouped(db: Database, sql: str, ids: list[str]) -> dict[str, list[sqlite3.Row]]:
+    """Rows of `sql` (whose first column, `sid`, is the service id) by service id."""
+    out: dict[str, list[sqlite3.Row]] = {}
+    for row in _rows(db, sql.format(marks=", ".join("?" * len(ids))), ids):
+        out.setdefault(row[0], []).append(row)
     return out
 
 
-def _related(db: Database, ids: list[str]) -> dict[str, dict[str, list[dict]]]:
+def _rows(db: Database, sql: str, params: list) -> sqlite3.Cursor:
+    """The rows of a query as sqlite3.Row (read by column name, without building a dict)."""
+    cursor = db.conn.cursor()
+    cursor.row_factory = sqlite3.Row
+    return cursor.execute(sql, params)
+
+
+def _related(db: Database, ids: list[str]) -> dict[str, dict[str, list[sqlite3.Row]]]:
     """Everything the index needs besides the service row, for a batch of services."""
     return {
         "locations": _grouped(
@@ -148,7 +153,7 @@ def _related(db: Database, ids: list[str]) -> dict[str, dict[str, list[dict]]]:
     }
 
 
-def _index_batch(db: Database, ids: list[str]) -> None:
+def _index_batch(db: Database, ids: list[str], chains: "_Chains", hours: "_Hours") -> None:
     marks = ", ".join("?" for _ in ids)
     old = db.execute(
         f"select rowid, service_id, {', '.join(TOTAL_COLUMNS)} from search_doc "
@@ -159,18 +164,20 @@ def _index_batch(db: Database, ids: list[str]) -> None:
     for row in old:
         _count(totals, row[2:], -1)
     rowid_of = {r[1]: r[0] for r in old}
+    # taken before the removal: a service indexed again keeps its rowid, which may be the
+    # highest, and a new one must not be given it
+    next_rowid = db.execute("select coalesce(max(rowid), 0) from search_doc").fetchone()[0] + 1
     _remove(db, list(rowid_of.values()))
     services = {
         r["id"]: r
-        for r in db.query(
+        for r in _rows(
+            db,
             "select s.*, o.name as organization_name from service s "
             f"join organization o on o.id = s.organization_id where s.id in ({marks})",
             ids,
         )
     }
     related = _related(db, ids)
-    next_rowid = db.execute("select coalesce(max(rowid), 0) from search_doc").fetchone()[0] + 1
-    chains = _Chains(db)
     rows: dict[str, list] = {table: [] for table in INSERTS}
     for sid in ids:
         service = services.get(sid)
@@ -180,7 +187,7 @@ def _index_batch(db: Database, ids: list[str]) -> None:
         if rowid is None:
             rowid, next_rowid = next_rowid, next_rowid + 1
         mine = {kind: by_service.get(sid, []) for kind, by_service in related.items()}
-        doc = _add_rows(rows, rowid, chains, service, mine)
+        doc = _add_rows(rows, rowid, chains, hours, service, mine)
         _count(totals, [doc[c] for c in TOTAL_COLUMNS], +1)
     for table, sql in INSERTS.items():
         if rows[table]:
@@ -189,7 +196,7 @@ def _index_batch(db: Database, ids: list[str]) -> None:
 
 
 class _Chains:
-    """geo.ancestors remembered for one batch: many services share a city."""
+    """geo.ancestors remembered for one indexing run: many services share a city."""
 
     def __init__(self, db: Database):
         self.db = db
@@ -201,6 +208,20 @@ class _Chains:
         if code not in self.known:
             self.known[code] = geo.ancestors(self.db, code)
         return self.known[code]
+
+
+class _Hours:
+    """_utc_intervals remembered for one indexing run: the same weekly hours recur."""
+
+    def __init__(self):
+        self.known: dict[tuple, list[tuple[int, int]]] = {}
+
+    def __call__(self, schedules: list[sqlite3.Row], zone: str) -> list[tuple[int, int]]:
+        # what hours.weekly_minutes reads of each schedule
+        key = (zone, *((s["freq"], s["byday"], s["opens_at"], s["closes_at"]) for s in schedules))
+        if key not in self.known:
+            self.known[key] = _utc_intervals([dict(s) for s in schedules], zone)
+        return self.known[key]
 
 
 def _public_area(chains: _Chains, location: dict) -> str | None:
@@ -245,7 +266,9 @@ def _scope(area_codes: list[str], served: list[str], level_of: dict, country_cod
     return max((SCOPE_BY_LEVEL[lvl] for lvl in scope_levels), key=SCOPE_RANK.__getitem__)
 
 
-def _add_rows(rows: dict, rowid: int, chains: _Chains, service: dict, mine: dict) -> dict:
+def _add_rows(
+    rows: dict, rowid: int, chains: _Chains, hours: _Hours, service: sqlite3.Row, mine: dict
+) -> dict:
     """Append one service's rows for every index table; returns its search_doc values."""
     locations = mine["locations"]
     area_codes = [r["area_code"] for r in mine["areas"]]
@@ -311,7 +334,7 @@ def _add_rows(rows: dict, rowid: int, chains: _Chains, service: dict, mine: dict
     if not service["twenty_four_seven"]:
         schedules = mine["schedules"]
         zone = service_timezone(country_code, next((s["timezone"] for s in schedules), None))
-        rows["hours"] += [(rowid, s, e) for s, e in _utc_intervals(schedules, zone)]
+        rows["hours"] += [(rowid, s, e) for s, e in hours(schedules, zone)]
     tags = [tag("a", code) for code in area_rows]
     tags += [tag("x", code) for code, exact in area_rows.items() if exact]
     tags += [tag("t", code) for code, _ in terms]

@@ -35,6 +35,9 @@ CHUNK = 1 << 20
 MAX_WARNINGS = 1000
 MAX_CACHED = 100_000  # places remembered per import
 CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+WHOLE_NUMBER = re.compile(r"\s*\d{1,9}(\.0+)?\s*")
+CLOCK = re.compile(r"([01]?\d|2[0-4]):[0-5]\d(:[0-5]\d)?")
+DIGIT = re.compile(r"\d")
 
 
 @dataclass
@@ -156,7 +159,7 @@ def _bool(value, r: Reader, name: str) -> bool | None:
 def _int(value, r: Reader, name: str, low: int, high: int) -> int | None:
     if value is None or value == "":
         return None
-    if isinstance(value, bool) or not re.fullmatch(r"\s*\d{1,9}(\.0+)?\s*", str(value)):
+    if isinstance(value, bool) or not WHOLE_NUMBER.fullmatch(str(value)):
         r.error(name, f"expected a whole number from {low} to {high}, got {str(value)[:40]!r}")
         return None
     number = int(float(value))
@@ -344,7 +347,7 @@ def _phones(obj: dict, sid: str, country: str, r: Reader) -> list[dict]:
     for i, p in enumerate(_list(obj.get("phones"), r, "phones")):
         number = _text(str(p.get("number") or "").strip("\"' "))  # the HSDS example quotes it
         label = f"phones[{i}]"
-        if not number or not re.search(r"\d", number):
+        if not number or not DIGIT.search(number):
             r.error(f"{label}.number", f"not a phone number: {str(number)[:40]!r}")
             continue
         parsed = _parse_phone(number, country if len(country) == 2 else "PH")
@@ -386,7 +389,7 @@ def _clock(value, r: Reader, name: str) -> str | None:
     text = _text(value)
     if text is None:
         return None
-    if not re.fullmatch(r"([01]?\d|2[0-4]):[0-5]\d(:[0-5]\d)?", text):
+    if not CLOCK.fullmatch(text):
         r.error(name, f"expected a time HH:MM, got {text[:40]!r}")
         return None
     return text

@@ -5,7 +5,8 @@ Formats: HSDS JSON (one service, a list, a Page, or JSON Lines), an HSDS tabular
 at a time inside a single transaction (sqlite-utils `db.atomic()`); the first error stops the
 writing but not the checking, so the report names every problem, and the transaction is rolled
 back: the database is left exactly as it was. With `skip_invalid`, bad records are left out and
-listed, the good ones imported. Every service goes through models.services.save_service.
+listed, the good ones imported. Every service goes through models.services.save_service, which
+gathers a batch's rows into a models.services.Batch, written with a statement per table.
 
 Valid records are written a batch at a time. A service new to the database is simply inserted;
 one already stored is compared before and after: a change to its content becomes a revision
@@ -31,7 +32,7 @@ from directory.importers import (
     id_key,
 )
 from directory.models import revisions, taxonomies
-from directory.models.services import organization_row, save_service
+from directory.models.services import Batch, organization_row, save_service
 
 BATCH = 1000  # services written, compared and indexed together
 # The import's connection while it writes (both put back after): a 64 MiB page cache instead
@@ -214,12 +215,14 @@ class _Writer:
             dict.fromkeys(o for r in records if id_key(o := r["organization"]["id"]) not in seen)
         )
         orgs_before = self._organizations(org_ids)
+        batch = Batch()
         for record in records:
             key, digest = id_key(record["organization"]["id"]), _digest(record["organization"])
             written = self.organizations.get(key) == digest
             self.organizations[key] = digest
             fresh = record["id"] not in stored
-            save_service(db, record, index=False, new=fresh, organization=not written)
+            save_service(db, record, index=False, new=fresh, organization=not written, batch=batch)
+        batch.write(db.conn)
         to_index = dict.fromkeys(i for i in ids if i not in stored)
         for org_id, row in self._organizations(list(orgs_before)).items():
             if row != orgs_before[org_id]:  # its name is in every one of its services' entries

@@ -30,27 +30,15 @@ def _pick(record: dict, columns) -> dict:
 
 
 @lru_cache(maxsize=512)
-def _sql(verb: str, table: str, columns: tuple[str, ...], nulls: tuple[bool, ...]) -> str:
+def _sql(verb: str, table: str, columns: tuple[str, ...]) -> str:
     """The INSERT (or upsert by id) of these columns, built once per shape: the same string
-    each time lets sqlite3 reuse its prepared statement, and no schema is read. A column whose
-    value is None is written as the literal NULL (binding None costs more than a text value)."""
+    each time lets sqlite3 reuse its prepared statement, and no schema is read."""
     names = ", ".join(f'"{c}"' for c in columns)
-    marks = ", ".join("NULL" if null else "?" for null in nulls)
-    sql = f'insert into "{table}" ({names}) values ({marks})'
+    sql = f'insert into "{table}" ({names}) values ({", ".join("?" * len(columns))})'
     if verb == "upsert":
         updates = ", ".join(f'"{c}" = excluded."{c}"' for c in columns if c != "id")
         sql += f" on conflict(id) do update set {updates}"
     return sql
-
-
-def _write(conn: sqlite3.Connection, verb: str, table: str, rows: list[dict]) -> None:
-    """Insert (or upsert) each row."""
-    for row in rows:
-        values = tuple(row.values())
-        nulls = tuple([v is None for v in values])
-        if True in nulls:
-            values = tuple([v for v in values if v is not None])
-        conn.execute(_sql(verb, table, tuple(row), nulls), values)
 
 
 def organization_row(org: dict) -> dict:
@@ -65,31 +53,153 @@ def organization_row(org: dict) -> dict:
     }
 
 
-def _delete_children(conn: sqlite3.Connection, service_id: str) -> None:
-    location_ids = [
-        r[0]
-        for r in conn.execute(
-            "select location_id from service_at_location where service_id = ?", [service_id]
-        )
-    ]
-    conn.execute(
-        "delete from attribute where link_id = ? and link_entity = 'service'", [service_id]
-    )
-    for table in CHILD_TABLES:
-        conn.execute(f"delete from {table} where service_id = ?", [service_id])
-    for location_id in location_ids:
-        still_used = conn.execute(
-            "select 1 from service_at_location where location_id = ?", [location_id]
-        ).fetchone()
-        if not still_used:
-            conn.execute("delete from address where location_id = ?", [location_id])
-            conn.execute("delete from location where id = ?", [location_id])
-
-
 ATTRIBUTE_SQL = (
     "insert into attribute (id, link_id, taxonomy_term_id, link_type, link_entity)"
-    " select ?, ?, id, 'service_type', 'service' from taxonomy_term where code = ?"
+    " values (?, ?, ?, 'service_type', 'service')"
 )
+IN_LIST = 500  # ids per `in (...)` (SQLite allows 32,766 `?` marks)
+
+
+class Batch:
+    """The rows of many services, gathered by save_service(batch=...) and written by write():
+    a statement per table and shape for the lot, in the order single saves would leave them."""
+
+    def __init__(self):
+        self.replaced: list[str] = []  # stored services whose old rows go first
+        # table → rows (see _row) in the order the services came; locations and their
+        # addresses by location id, the last service's version (a location can be shared)
+        self.rows: dict[str, list[tuple]] = {
+            t: [] for t in ("organization", "service", *CHILD_TABLES[:4])
+        }
+        self.locations: dict[str, dict] = {}
+        self.addresses: dict[str, list[tuple]] = {}
+        self.links: list[tuple] = []  # service_at_location rows
+        self.attributes: list[tuple[str, str, str]] = []
+
+    def add(self, record: dict, *, new: bool, organization: bool) -> None:
+        """Gather one service's rows (see save_service)."""
+        rows = self.rows
+        if organization:
+            rows["organization"].append(_row("upsert", organization_row(record["organization"])))
+        service_id = record["id"]
+        row = _pick(record, SERVICE_COLUMNS)
+        row["last_modified"] = record.get("last_modified") or now_iso()
+        if not new:
+            self.replaced.append(service_id)
+        rows["service"].append(_row("insert" if new else "upsert", row))
+        for i, phone in enumerate(record.get("phones") or ()):
+            rows["phone"].append(_row("insert", {**phone, "service_id": service_id, "position": i}))
+        for schedule in record.get("schedules") or ():
+            rows["schedule"].append(
+                _row("insert", {"timezone": None, **schedule, "service_id": service_id})
+            )
+        for language in record.get("languages") or ():
+            rows["language"].append(_row("insert", {**language, "service_id": service_id}))
+        for area in record.get("service_areas") or ():
+            rows["service_area"].append(_row("insert", {**area, "service_id": service_id}))
+        for location in record.get("locations") or ():
+            loc = {k: v for k, v in location.items() if k != "addresses"}
+            # a location met again replaces the columns it gives, as a second upsert would
+            self.locations[loc["id"]] = {
+                **self.locations.get(loc["id"], {}),
+                **loc,
+                "organization_id": record["organization_id"],
+            }
+            self.addresses[loc["id"]] = [
+                _row("insert", {**a, "location_id": loc["id"]})
+                for a in location.get("addresses") or ()
+            ]
+            link = {
+                "id": stable_uuid(service_id, loc["id"]),
+                "service_id": service_id,
+                "location_id": loc["id"],
+            }
+            self.links.append(_row("insert", link))
+        for code in record.get("taxonomy_terms") or ():
+            self.attributes.append((stable_uuid(service_id, code), service_id, code))
+
+    def write(self, conn: sqlite3.Connection) -> None:
+        """Write what was gathered (inside the caller's transaction); KeyError names a
+        taxonomy code that is not stored."""
+        _write(conn, "organization", self.rows["organization"])
+        if self.replaced:
+            self._delete_replaced(conn)
+        for table in ("service", *CHILD_TABLES[:4]):
+            _write(conn, table, self.rows[table])
+        if self.locations:
+            _write(conn, "location", [_row("upsert", loc) for loc in self.locations.values()])
+            for ids in _chunks(list(self.locations)):
+                conn.execute(f"delete from address where location_id in ({_marks(ids)})", ids)
+            _write(conn, "address", [a for rows in self.addresses.values() for a in rows])
+        _write(conn, "service_at_location", self.links)
+        if self.attributes:
+            term_ids = dict(conn.execute("select code, id from taxonomy_term").fetchall())
+            if missing := next((c for _, _, c in self.attributes if c not in term_ids), None):
+                raise KeyError(missing)
+            conn.executemany(
+                ATTRIBUTE_SQL, [(a, sid, term_ids[code]) for a, sid, code in self.attributes]
+            )
+
+    def _delete_replaced(self, conn: sqlite3.Connection) -> None:
+        """Delete the replaced services' nested rows, and their locations no service uses
+        any more (those the batch writes again are kept: they are upserted)."""
+        orphans: list[str] = []
+        for ids in _chunks(self.replaced):
+            marks = _marks(ids)
+            location_ids = [
+                r[0]
+                for r in conn.execute(
+                    f"select location_id from service_at_location where service_id in ({marks})",
+                    ids,
+                )
+            ]
+            conn.execute(
+                f"delete from attribute where link_id in ({marks}) and link_entity = 'service'",
+                ids,
+            )
+            for table in CHILD_TABLES:
+                conn.execute(f"delete from {table} where service_id in ({marks})", ids)
+            orphans += [i for i in dict.fromkeys(location_ids) if i not in self.locations]
+        for ids in _chunks(orphans):
+            unused = [
+                r[0]
+                for r in conn.execute(
+                    f"select id from location where id in ({_marks(ids)}) and not exists "
+                    "(select 1 from service_at_location where location_id = location.id)",
+                    ids,
+                )
+            ]
+            if unused:
+                conn.execute(f"delete from address where location_id in ({_marks(unused)})", unused)
+                conn.execute(f"delete from location where id in ({_marks(unused)})", unused)
+
+
+def _chunks(ids: list[str]) -> list[list[str]]:
+    return [ids[i : i + IN_LIST] for i in range(0, len(ids), IN_LIST)]
+
+
+def _marks(ids: list) -> str:
+    return ", ".join("?" * len(ids))
+
+
+def _row(verb: str, row: dict) -> tuple[tuple[str, tuple[str, ...]], tuple]:
+    """((verb, columns), values): a row kept small until it is written."""
+    return (verb, tuple(row)), tuple(row.values())
+
+
+def _write(conn: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
+    """Insert (or upsert) rows made by _row, in order: one executemany for each run of rows of
+    the same verb and columns."""
+    run: list[tuple] = []
+    shape = None
+    for key, values in rows:
+        if key != shape:
+            if run:
+                conn.executemany(_sql(shape[0], table, shape[1]), run)
+            shape, run = key, []
+        run.append(values)
+    if run:
+        conn.executemany(_sql(shape[0], table, shape[1]), run)
 
 
 def save_service(
@@ -99,59 +209,25 @@ def save_service(
     index: bool = True,
     new: bool = False,
     organization: bool = True,
+    batch: Batch | None = None,
 ) -> None:
     """Insert or replace one service and everything nested in it (inside the caller's
     transaction, else in its own). For an import: `new`, the caller knows the id is not stored
     yet, so there are no old rows to delete; `organization=False`, the caller has just written
-    the record's organization exactly as it is."""
+    the record's organization exactly as it is; `batch`, the rows are gathered into it, for
+    the caller to write with batch.write() and index (`index` is then ignored)."""
+    if batch is not None:
+        batch.add(record, new=new, organization=organization)
+        return
     if not db.conn.in_transaction:
         with db.atomic():
             save_service(db, record, index=index, new=new, organization=organization)
         return
-    conn = db.conn
-    if organization:
-        _write(conn, "upsert", "organization", [organization_row(record["organization"])])
-    service_id = record["id"]
-    row = _pick(record, SERVICE_COLUMNS)
-    row["last_modified"] = record.get("last_modified") or now_iso()
-    if not new:
-        _delete_children(conn, service_id)
-    _write(conn, "insert" if new else "upsert", "service", [row])
-    if phones := record.get("phones"):
-        _write(conn, "insert", "phone", [
-            {**phone, "service_id": service_id, "position": i} for i, phone in enumerate(phones)
-        ])  # fmt: skip
-    if schedules := record.get("schedules"):
-        _write(conn, "insert", "schedule", [
-            {"timezone": None, **schedule, "service_id": service_id} for schedule in schedules
-        ])  # fmt: skip
-    if languages := record.get("languages"):
-        _write(conn, "insert", "language", [{**x, "service_id": service_id} for x in languages])
-    if areas := record.get("service_areas"):
-        _write(conn, "insert", "service_area", [{**x, "service_id": service_id} for x in areas])
-    locations = record.get("locations") or []
-    for location in locations:
-        loc = {k: v for k, v in location.items() if k != "addresses"}
-        _write(conn, "upsert", "location", [{**loc, "organization_id": record["organization_id"]}])
-        conn.execute("delete from address where location_id = ?", [loc["id"]])
-        if addresses := location.get("addresses"):
-            _write(conn, "insert", "address", [{**a, "location_id": loc["id"]} for a in addresses])
-    if locations:
-        _write(conn, "insert", "service_at_location", [
-            {"id": stable_uuid(service_id, loc["id"]), "service_id": service_id,
-             "location_id": loc["id"]}
-            for loc in locations
-        ])  # fmt: skip
-    if codes := record.get("taxonomy_terms"):
-        added = sum(
-            conn.execute(ATTRIBUTE_SQL, (stable_uuid(service_id, code), service_id, code)).rowcount
-            for code in codes
-        )
-        if added != len(codes):
-            known = {r[0] for r in conn.execute("select code from taxonomy_term")}
-            raise KeyError(next(code for code in codes if code not in known))
+    single = Batch()
+    single.add(record, new=new, organization=organization)
+    single.write(db.conn)
     if index:
-        search_index.index_services(db, [service_id])
+        search_index.index_services(db, [record["id"]])
 
 
 def service_count(db: Database) -> int:
