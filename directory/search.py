@@ -714,17 +714,9 @@ def narrow_order(keys: list[tuple[str, str]], clause: str) -> list[tuple[str, st
     return None
 
 
-def narrow_page(
-    db: Database,
-    keys: list[tuple[str, str]],
-    params: dict,
-    *,
-    limit: int,
-    offset: int,
-    facets: bool,
-) -> tuple[int, list[str], dict[str, Counter] | None, int]:
-    """(total, the page's ids, facet counts or None, nationwide count) of an FTS5 match in
-    the order narrow_order gave, in one statement.
+def narrow_sql(keys: list[tuple[str, str]], *, facets: bool) -> str:
+    """The one statement of narrow_page (parameters :fts, :limit, :offset, :last), which also
+    serves the benchmark's floor.
 
     One FTS5 pass keeps each hit's rowid and order keys (and, for facets, its row of
     search_facet: the sets as small ids). Sorting on bm25, only the rows up to the page's
@@ -752,9 +744,25 @@ def narrow_page(
             f"(select r from hits order by {order} limit :limit offset :offset)"
         )
     groups = NARROW_FACET_GROUPS if facets else "select 'total', null, count(*) from hits"
-    rows = db.execute(
+    return (
         f"with hits as materialized (select search_fts.rowid as r, {columns} from {source} "
-        f"where search_fts match :fts) select * from ({page}) union all {groups}",
+        f"where search_fts match :fts) select * from ({page}) union all {groups}"
+    )
+
+
+def narrow_page(
+    db: Database,
+    keys: list[tuple[str, str]],
+    params: dict,
+    *,
+    limit: int,
+    offset: int,
+    facets: bool,
+) -> tuple[int, list[str], dict[str, Counter] | None, int]:
+    """(total, the page's ids, facet counts or None, nationwide count) of an FTS5 match in
+    the order narrow_order gave, in one statement (narrow_sql)."""
+    rows = db.execute(
+        narrow_sql(keys, facets=facets),
         {**params, "limit": limit, "offset": offset, "last": offset + limit - 1},
     ).fetchall()
     service_ids = [r[1] for r in rows if r[0] == "page"]
