@@ -37,10 +37,12 @@ class _Pool:
         self.lock = threading.Lock()
 
     def take(self) -> Database | None:
+        """An idle connection, or None when there is none."""
         with self.lock:
             return self.idle.pop() if self.idle else None
 
     def give(self, db: Database) -> bool:
+        """Keep a connection for a later request; False when the pool is full (close it)."""
         with self.lock:
             if len(self.idle) < POOL_SIZE:
                 self.idle.append(db)
