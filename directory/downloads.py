@@ -25,6 +25,7 @@ WRITERS: dict[str, tuple[Callable, str]] = {
     "hsds.zip": (exporters.write_datapackage_zip, "wb"),
 }
 STALE_BUILD_S = 30 * 60  # a build marker older than this is from a process that died
+WAIT_FOR_OTHER_S = 60.0  # a small download waits this long for another worker writing it
 _BUILDING: set[Path] = set()
 _LOCK = threading.Lock()
 
@@ -50,13 +51,22 @@ def ready(db: Database, folder: Path, name: str, *, build_now: bool) -> Path | N
     path = db.execute("PRAGMA database_list").fetchone()[2]
     if build_now:
         _build(path, target)
-        return target if target.exists() else None
+        return target if _wait_for(target) else None
     with _LOCK:
         if target in _BUILDING:
             return None
         _BUILDING.add(target)
     threading.Thread(target=_build_in_background, args=(path, target), daemon=True).start()
     return None
+
+
+def _wait_for(target: Path) -> bool:
+    """Whether the file exists, waiting while another worker is still writing it."""
+    marker = target.with_name(f".{target.name}.building")
+    deadline = time.monotonic() + WAIT_FOR_OTHER_S
+    while not target.exists() and marker.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return target.exists()
 
 
 def _build_in_background(database: str, target: Path) -> None:

@@ -3,6 +3,7 @@ data changes, and built in the background (503 + Retry-After meanwhile) for a la
 
 import io
 import json
+import threading
 import time
 import zipfile
 
@@ -72,17 +73,42 @@ def test_a_large_directory_is_built_in_the_background(writable_app):
     assert not list(folder.rglob(".*"))  # no partial file or build marker left behind
 
 
-def test_a_build_left_by_a_dead_process_does_not_block(writable_app):
+def test_a_build_left_by_a_dead_process_does_not_block(writable_app, monkeypatch):
     db = connect(writable_app.config["DATABASE"])
     folder = downloads.folder_for(writable_app.config["DATABASE"])
     target = folder / downloads.version(db) / "listings.csv"
     target.parent.mkdir(parents=True)
     marker = target.with_name(".listings.csv.building")
     marker.touch()
-    assert downloads.ready(db, folder, "listings.csv", build_now=True) is None  # another is on it
+    # another worker is on it: a small download waits for it (here it never comes)
+    monkeypatch.setattr(downloads, "WAIT_FOR_OTHER_S", 0.3)
+    started = time.monotonic()
+    assert downloads.ready(db, folder, "listings.csv", build_now=True) is None
+    assert 0.3 <= time.monotonic() - started < 5
     old = time.time() - downloads.STALE_BUILD_S - 1
     __import__("os").utime(marker, (old, old))
     path = downloads.ready(db, folder, "listings.csv", build_now=True)
     assert path == target and path.read_text(encoding="utf-8").startswith("id,name")
     assert not marker.exists()
+    db.conn.close()
+
+
+def test_a_small_download_waits_for_another_worker_writing_it(writable_app):
+    db = connect(writable_app.config["DATABASE"])
+    folder = downloads.folder_for(writable_app.config["DATABASE"])
+    target = folder / downloads.version(db) / "services.json"
+    target.parent.mkdir(parents=True)
+    marker = target.with_name(".services.json.building")
+    marker.touch()
+
+    def other_worker():
+        time.sleep(0.3)
+        target.write_text("[]", encoding="utf-8")
+        marker.unlink()
+
+    worker = threading.Thread(target=other_worker)
+    worker.start()
+    response = writable_app.test_client().get("/data/services.json")
+    worker.join()
+    assert response.status_code == 200 and response.get_data(as_text=True) == "[]"
     db.conn.close()
