@@ -60,9 +60,14 @@ def ready(db: Database, folder: Path, name: str, *, build_now: bool) -> Path | N
     return None
 
 
+def marker_for(target: Path) -> Path:
+    """The file that says a worker is writing `target` (its age tells a dead one)."""
+    return target.with_name(f".{target.name}.building")
+
+
 def _wait_for(target: Path) -> bool:
     """Whether the file exists, waiting while another worker is still writing it."""
-    marker = target.with_name(f".{target.name}.building")
+    marker = marker_for(target)
     deadline = time.monotonic() + WAIT_FOR_OTHER_S
     while not target.exists() and marker.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
@@ -80,7 +85,7 @@ def _build_in_background(database: str, target: Path) -> None:
 def _build(database: str, target: Path) -> None:
     """Write one download for the version named by target's folder, unless another process is."""
     target.parent.mkdir(parents=True, exist_ok=True)
-    marker = target.with_name(f".{target.name}.building")
+    marker = marker_for(target)
     try:
         fd = os.open(marker, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

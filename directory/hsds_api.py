@@ -61,6 +61,10 @@ def parse_services_query(
         full=_bool(lists, "full", default=True),
         facets=_bool(lists, "facets"),
     )
+    if shape.facets and query.near is not None:
+        raise search.QueryError(
+            "facets", "is not available with near: counts over a whole radius cost too much"
+        )
     return query, shape
 
 

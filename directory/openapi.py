@@ -47,7 +47,7 @@ OUR_PARAMETERS = {
     "sort": _q("sort", "Order of results.",
                {"type": "string", "enum": ["relevance", "distance", "name", "verified"]}),
     "facets": _q("facets", "1: add `facets`, counts by region, type and language over every "
-                 "result (not with `near`).", FLAG),
+                 "result; not with `near` (400).", FLAG),
     "day": _q("day", "UK profile: open on this day (monday … sunday).",
               {"type": "string", "enum": ["monday", "tuesday", "wednesday", "thursday",
                                           "friday", "saturday", "sunday"]}),

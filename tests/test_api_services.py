@@ -51,6 +51,9 @@ def test_same_filters_as_search(client):
     page = client.get("/search?q=shelter&region=NCR")
     assert page.status_code == 200
     assert client.get("/search?q=shelter&facets=1").status_code == 400  # an API parameter
+    for bad in ("facets=maybe", "facets=1&near=Cebu%20City"):
+        error = client.get(f"/api/services?{bad}").get_json()["error"]
+        assert error["status"] == 400 and error["parameter"] == "facets"
 
 
 def test_one_service(client, db):

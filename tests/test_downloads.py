@@ -3,6 +3,7 @@ data changes, and built in the background (503 + Retry-After meanwhile) for a la
 
 import io
 import json
+import os
 import threading
 import time
 import zipfile
@@ -73,20 +74,27 @@ def test_a_large_directory_is_built_in_the_background(writable_app):
     assert not list(folder.rglob(".*"))  # no partial file or build marker left behind
 
 
-def test_a_build_left_by_a_dead_process_does_not_block(writable_app, monkeypatch):
-    db = connect(writable_app.config["DATABASE"])
-    folder = downloads.folder_for(writable_app.config["DATABASE"])
-    target = folder / downloads.version(db) / "listings.csv"
+def _being_built_elsewhere(app, name: str):
+    """(connection, downloads folder, the file, its build marker), as if another worker had
+    started writing the file."""
+    db = connect(app.config["DATABASE"])
+    folder = downloads.folder_for(app.config["DATABASE"])
+    target = folder / downloads.version(db) / name
     target.parent.mkdir(parents=True)
-    marker = target.with_name(".listings.csv.building")
+    marker = downloads.marker_for(target)
     marker.touch()
+    return db, folder, target, marker
+
+
+def test_a_build_left_by_a_dead_process_does_not_block(writable_app, monkeypatch):
+    db, folder, target, marker = _being_built_elsewhere(writable_app, "listings.csv")
     # another worker is on it: a small download waits for it (here it never comes)
     monkeypatch.setattr(downloads, "WAIT_FOR_OTHER_S", 0.3)
     started = time.monotonic()
     assert downloads.ready(db, folder, "listings.csv", build_now=True) is None
     assert 0.3 <= time.monotonic() - started < 5
     old = time.time() - downloads.STALE_BUILD_S - 1
-    __import__("os").utime(marker, (old, old))
+    os.utime(marker, (old, old))
     path = downloads.ready(db, folder, "listings.csv", build_now=True)
     assert path == target and path.read_text(encoding="utf-8").startswith("id,name")
     assert not marker.exists()
@@ -94,12 +102,7 @@ def test_a_build_left_by_a_dead_process_does_not_block(writable_app, monkeypatch
 
 
 def test_a_small_download_waits_for_another_worker_writing_it(writable_app):
-    db = connect(writable_app.config["DATABASE"])
-    folder = downloads.folder_for(writable_app.config["DATABASE"])
-    target = folder / downloads.version(db) / "services.json"
-    target.parent.mkdir(parents=True)
-    marker = target.with_name(".services.json.building")
-    marker.touch()
+    db, _, target, marker = _being_built_elsewhere(writable_app, "services.json")
 
     def other_worker():
         time.sleep(0.3)
