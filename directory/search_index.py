@@ -155,19 +155,7 @@ def _related(db: Database, ids: list[str]) -> dict[str, dict[str, list[sqlite3.R
 
 def _index_batch(db: Database, ids: list[str], chains: "_Chains", hours: "_Hours") -> None:
     marks = ", ".join("?" for _ in ids)
-    old = db.execute(
-        f"select rowid, service_id, {', '.join(TOTAL_COLUMNS)} from search_doc "
-        f"where service_id in ({marks})",
-        ids,
-    ).fetchall()
-    totals: Counter = Counter()
-    for row in old:
-        _count(totals, row[2:], -1)
-    rowid_of = {r[1]: r[0] for r in old}
-    # taken before the removal: a service indexed again keeps its rowid, which may be the
-    # highest, and a new one must not be given it
-    next_rowid = db.execute("select coalesce(max(rowid), 0) from search_doc").fetchone()[0] + 1
-    _remove(db, list(rowid_of.values()))
+    rowid_of, totals, next_rowid = _clear(db, ids)
     services = {
         r["id"]: r
         for r in _rows(
@@ -189,9 +177,108 @@ def _index_batch(db: Database, ids: list[str], chains: "_Chains", hours: "_Hours
         mine = {kind: by_service.get(sid, []) for kind, by_service in related.items()}
         doc = _add_rows(rows, rowid, chains, hours, service, mine)
         _count(totals, [doc[c] for c in TOTAL_COLUMNS], +1)
+    _insert(db, rows)
+    _apply_totals(db, totals)
+
+
+def _clear(db: Database, ids: list[str]) -> tuple[dict[str, int], Counter, int]:
+    """Remove these services' index rows: (the rowid each had, the facet totals with their
+    shares taken away, the next free rowid)."""
+    old = db.execute(
+        f"select rowid, service_id, {', '.join(TOTAL_COLUMNS)} from search_doc "
+        f"where service_id in ({', '.join('?' for _ in ids)})",
+        ids,
+    ).fetchall()
+    totals: Counter = Counter()
+    for row in old:
+        _count(totals, row[2:], -1)
+    rowid_of = {r[1]: r[0] for r in old}
+    # taken before the removal: a service indexed again keeps its rowid, which may be the
+    # highest, and a new one must not be given it
+    next_rowid = db.execute("select coalesce(max(rowid), 0) from search_doc").fetchone()[0] + 1
+    _remove(db, list(rowid_of.values()))
+    return rowid_of, totals, next_rowid
+
+
+def _insert(db: Database, rows: dict[str, list]) -> None:
     for table, sql in INSERTS.items():
         if rows[table]:
             db.conn.executemany(sql, rows[table])
+
+
+# where each table's row holds the search_doc rowid (see INSERTS)
+ROWID_AT = {"doc": 0, "point": 0, "area": 1, "term": 1, "language": 1, "hours": 0, "fts": 0}
+# what _add_rows reads of a service row besides what save_service stores from the record
+_SERVICE_KEYS = (
+    "id", "name", "alternate_name", "organization_id", "description", "minimum_age",
+    "maximum_age", "gender", "free", "twenty_four_seven", "victim_facing", "assured_date",
+    "source_date", "status",
+)  # fmt: skip
+
+
+class Preparer:
+    """Builds a new service's index rows from its record, as index_services would build them
+    from the tables once the record is saved, without reading them: an import checks records
+    in one process and writes them in another (importers.parallel), and this half of the
+    indexing is done where the records are read. Rows carry rowid 0 until write_prepared."""
+
+    def __init__(self, db: Database):
+        self.chains, self.hours = _Chains(db), _Hours()
+        self.term_names = dict(db.execute("select code, name from taxonomy_term").fetchall())
+
+    def add_terms(self, terms: list[dict]) -> None:
+        """Terms the import adds before the services that use them (code and name)."""
+        self.term_names.update((t["code"], t["name"]) for t in terms)
+
+    def prepare(self, record: dict, organization_name: str) -> tuple | None:
+        """(service id, rows by table, facet total values) for a service not yet indexed, or
+        None for one the index leaves out (defunct)."""
+        if record["status"] == "defunct":
+            return None
+        service = {key: record.get(key) for key in _SERVICE_KEYS}
+        service["organization_name"] = organization_name
+        codes = record.get("taxonomy_terms") or ()
+        phones = len(record.get("phones") or ())
+        # the values as the tables give them back: a column the record leaves out has its default
+        locations = [
+            {
+                "area_code": loc.get("area_code"),
+                "confidential": loc.get("confidential", 0),
+                "latitude": loc.get("latitude"),
+                "longitude": loc.get("longitude"),
+            }
+            for loc in record.get("locations") or ()
+        ]
+        mine = {
+            "locations": locations,
+            "areas": [
+                a for a in record.get("service_areas") or () if a.get("area_code") is not None
+            ],
+            "terms": [{"code": c, "name": self.term_names[c]} for c in codes],
+            "languages": [g for g in record.get("languages") or () if g.get("code") is not None],
+            "phones": [{"n": phones}] if phones else [],
+            "schedules": [{"timezone": None, **s} for s in record.get("schedules") or ()],
+        }
+        rows: dict[str, list] = {table: [] for table in INSERTS}
+        doc = _add_rows(rows, 0, self.chains, self.hours, service, mine)
+        return record["id"], rows, [doc[c] for c in TOTAL_COLUMNS]
+
+
+def write_prepared(db: Database, prepared: list[tuple]) -> None:
+    """Index services from rows made by Preparer.prepare, each given the next free rowid."""
+    if not prepared:
+        return
+    rowid_of, totals, next_rowid = _clear(db, [service_id for service_id, _, _ in prepared])
+    out: dict[str, list] = {table: [] for table in INSERTS}
+    for service_id, rows, total_values in prepared:
+        rowid = rowid_of.get(service_id)
+        if rowid is None:
+            rowid, next_rowid = next_rowid, next_rowid + 1
+        for table, table_rows in rows.items():
+            at = ROWID_AT[table]
+            out[table] += [(*row[:at], rowid, *row[at + 1 :]) for row in table_rows]
+        _count(totals, total_values, +1)
+    _insert(db, out)
     _apply_totals(db, totals)
 
 

@@ -8,7 +8,7 @@ import uuid
 import pytest
 
 from directory.db import connect
-from directory.importers import load
+from directory.importers import plan
 from directory.importers.load import load_file
 from directory.models import revisions, services
 from tests.test_import_export import NS, SERVICE_TABLES, fictional, fingerprint, write_json
@@ -59,10 +59,21 @@ def second_file() -> list[dict]:
     return services_
 
 
-def _save_at_once(db, record, **options):
-    """save_service as it was before batches: each service written when it comes."""
-    options.pop("batch")
-    services.save_service(db, record, **options)
+class _OneByOne(services.Batch):
+    """A batch written as saves were before batches: each service on its own, in turn."""
+
+    def __init__(self):
+        super().__init__()
+        self.saves: list[tuple] = []
+
+    def add(self, record: dict, **options) -> None:
+        self.saves.append((record, options))
+
+    def write(self, conn) -> None:
+        for record, options in self.saves:
+            single = services.Batch()
+            single.add(record, **options)
+            single.write(conn)
 
 
 def row_order(db) -> dict:
@@ -91,13 +102,13 @@ def test_batches_leave_the_tables_as_saving_one_by_one_would(wdb, tmp_path, monk
     first = write_json(tmp_path / "first.json", first_file())
     second = write_json(tmp_path / "second.json", second_file())
     start = fingerprint(wdb)
-    monkeypatch.setattr(load, "BATCH", size)
+    monkeypatch.setattr(plan, "BATCH", size)
     batched = _import_twice(wdb, first, second)
     languages = wdb.execute(
         "select code from language where service_id = ? order by rowid", [fictional(0)["id"]]
     )
     assert [r[0] for r in languages] == ["war", "ceb", "en"]  # as in the file
-    monkeypatch.setattr(load, "save_service", _save_at_once)
+    monkeypatch.setattr(plan, "Batch", _OneByOne)
     assert _import_twice(wdb, first, second) == batched
     assert start != batched[0] != batched[1]
     assert batched[3] == 9 and batched[2] >= 6  # stored services changed by the second file

@@ -229,26 +229,26 @@ KILLER = """
 import os, sys
 from directory.db import connect
 from directory.importers import load
-from directory.models import services
-real, count = services.save_service, [0]
-def dying(db, record, **kw):
-    real(db, record, **kw)
+real, count = load._Writer.write, [0]
+def dying(writer, plan):
+    real(writer, plan)
     count[0] += 1
     if count[0] == int(sys.argv[3]):
         os._exit(9)  # like kill -9: no cleanup, no rollback by Python
-load.save_service = dying
-load.load_file(connect(sys.argv[1]), sys.argv[2])
+load._Writer.write = dying
+load.load_file(connect(sys.argv[1]), sys.argv[2], parallel=sys.argv[4] == "parallel")
 """
 
 
-def test_an_import_killed_half_way_changes_nothing(writable_app, tmp_path):
+@pytest.mark.parametrize("reader", ["parallel", "serial"])
+def test_an_import_killed_half_way_changes_nothing(writable_app, tmp_path, reader):
     path = writable_app.config["DATABASE"]
     db = connect(path)
     before = fingerprint(db)
     db.conn.close()
     data = write_json(tmp_path / "big.json", [fictional(i) for i in range(1500)])
-    run = subprocess.run(
-        [sys.executable, "-c", KILLER, path, str(data), "1200"],
+    run = subprocess.run(  # killed once the first batch of 1,000 is written and indexed
+        [sys.executable, "-c", KILLER, path, str(data), "1", reader],
         cwd=Path(__file__).parent.parent,
         capture_output=True,
         timeout=300,

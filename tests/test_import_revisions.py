@@ -142,9 +142,9 @@ def test_a_renamed_organisation_revises_each_of_its_imported_services(wdb, tmp_p
 
 
 def test_revisions_across_batches_are_kept_once_each(wdb, tmp_path, monkeypatch):
-    from directory.importers import load
+    from directory.importers import plan
 
-    monkeypatch.setattr(load, "BATCH", 2)
+    monkeypatch.setattr(plan, "BATCH", 2)
     load_file(wdb, write_json(tmp_path / "a.json", services(7)))
     edits = {f"s{i}": {"alert": f"alert {i}"} for i in (0, 3, 6)}
     report = load_file(wdb, write_json(tmp_path / "b.json", services(7, **edits)))

@@ -295,6 +295,10 @@ def to_record(ctx: Context, obj: dict, r: Reader) -> dict | None:
 
 
 def _organization(ctx: Context, obj: dict, r: Reader) -> dict | None:
+    """The service's organisation: its details when the object gives them, or {"id": …} alone,
+    a reference to one stored or defined earlier in the file, which the import leaves as it
+    is (one defined earlier may not be written yet, and a second process checking the file
+    sees only what was stored before the import began)."""
     org = obj.get("organization")
     org_id = _text(obj.get("organization_id"))
     if isinstance(org, dict) and (org.get("id") or org_id):
@@ -302,8 +306,7 @@ def _organization(ctx: Context, obj: dict, r: Reader) -> dict | None:
         name = _text(org.get("name"))
         if not name:
             if oid and ctx.known_organization(oid):
-                row = ctx.db.execute("select * from organization where id = ?", [oid]).fetchone()
-                return dict(row) if row else {"id": oid, "name": ""}
+                return {"id": oid}  # a reference: see _organization's docstring
             r.error("organization.name", "is required")
             return None
         return {
@@ -320,8 +323,7 @@ def _organization(ctx: Context, obj: dict, r: Reader) -> dict | None:
     if oid and not ctx.known_organization(oid):
         r.error("organization_id", f"no organization with id {oid} in the file or the database")
         return None
-    row = ctx.db.execute("select * from organization where id = ?", [oid]).fetchone()
-    return dict(row) if row else None
+    return {"id": oid} if oid else None
 
 
 def _country(ctx: Context, locations: list[dict], service_areas: list[dict]) -> str:

@@ -1,40 +1,40 @@
 """Load a file into the database: validate every record, then write all of it or nothing.
 
 Formats: HSDS JSON (one service, a list, a Page, or JSON Lines), an HSDS tabular data package
-(a folder or .zip with datapackage.json), and the flat listing CSV. Records stream through one
-at a time inside a single transaction (sqlite-utils `db.atomic()`); the first error stops the
-writing but not the checking, so the report names every problem, and the transaction is rolled
-back: the database is left exactly as it was. With `skip_invalid`, bad records are left out and
-listed, the good ones imported. Every service goes through models.services.save_service, which
-gathers a batch's rows into a models.services.Batch, written with a statement per table.
+(a folder or .zip with datapackage.json), and the flat listing CSV. Records stream through
+inside a single transaction (sqlite-utils `db.atomic()`); the first error stops the writing but
+not the checking, so the report names every problem, and the transaction is rolled back: the
+database is left exactly as it was. With `skip_invalid`, bad records are left out and listed,
+the good ones imported.
 
-Valid records are written a batch at a time. A service new to the database is simply inserted;
-one already stored is compared before and after: a change to its content becomes a revision
-attributed to the import (models.revisions.record_import), an identical record adds none and
+importers.plan checks the records and plans each batch (which services are new, their rows,
+a new service's search index rows); a large file is checked in a second process
+(importers.parallel) while this one writes. The writer here replaces the stored services a
+batch brings, comparing each before and after: a change to its content becomes a revision
+attributed to the import (models.revisions.record_import); an identical record adds none and
 is not re-indexed.
 """
 
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlite_utils import Database
 
-from directory import search_index
+from directory import geo, search_index
 from directory.importers import (
     ImportFailed,
+    LoadReport,
     Problem,
+    column_for_ids,
     datapackage,
-    flat_csv,
-    hsds_json,
     id_key,
 )
+from directory.importers import parallel as reader_process
+from directory.importers.plan import Checked, Plan, check
 from directory.models import revisions, taxonomies
-from directory.models.services import Batch, organization_row, save_service
 
-BATCH = 1000  # services written, compared and indexed together
 # The import's connection while it writes (both put back after): a 64 MiB page cache instead
 # of 2 MiB, as the inserts land all over indexes bigger than that; and foreign keys checked once
 # for the whole database just before the commit (1 s at 100,000 services) instead of on each
@@ -42,38 +42,10 @@ BATCH = 1000  # services written, compared and indexed together
 # refers to them by scanning tables with no index on the referring column: 60 ms a service at
 # 100,000). Neither changes what is committed or what a commit guarantees.
 CACHE_KIB = 65536
-MAX_LISTED = 1000  # warnings kept for the report; the rest are counted
+# A second process pays for itself from a few thousand services (forking copies the page
+# tables of a process holding the gazetteer: ~20 ms)
+PARALLEL_MIN_BYTES = 2_000_000
 FORMATS = ("hsds-json", "datapackage", "flat-csv")
-
-
-@dataclass
-class LoadReport:
-    """What an import did (or, with dry_run, would do)."""
-
-    source: str
-    format: str
-    dry_run: bool = False
-    imported: int = 0
-    skipped: list[Problem] = field(default_factory=list)
-    skipped_records: int = 0
-    warnings: list[Problem] = field(default_factory=list)
-    warning_count: int = 0
-    revised: int = 0  # stored services the import changed (each a new revision)
-
-    def __str__(self) -> str:
-        lines = [str(p) for p in self.skipped]
-        lines += [str(p) for p in self.warnings]
-        if self.warning_count > len(self.warnings):
-            lines.append(f"… and {self.warning_count - len(self.warnings)} more warning(s)")
-        verb = "valid; nothing written (--dry-run)" if self.dry_run else "imported"
-        summary = f"{self.source} ({self.format}): {self.imported} service(s) {verb}"
-        if self.skipped_records:
-            summary += f"; {self.skipped_records} invalid service(s) skipped"
-        if self.revised:
-            summary += f"; {self.revised} changed service(s) kept as new revisions"
-        if self.warning_count:
-            summary += f"; {self.warning_count} warning(s)"
-        return "\n".join([*lines, summary + "."])
 
 
 def detect_format(path: Path) -> str:
@@ -93,76 +65,47 @@ def detect_format(path: Path) -> str:
     )
 
 
-def _items(db: Database, path: Path, fmt: str, ctx: hsds_json.Context) -> Iterator:
-    """Yield (record or None, problems) for each service in the file."""
-    source = path.name
-    if fmt == "flat-csv":
-        seen: dict[bytes, int] = {}
-        for line, row in flat_csv.read_rows(path):
-            record, problems = flat_csv.row_to_record(db, row, source, line)
-            key = record["id"].encode()
-            if key in seen:
-                problems.append(Problem(source, line, "id", f"duplicate of line {seen[key]}"))
-            seen.setdefault(key, line)
-            yield record, problems
-        return
-    reader_source = datapackage.iter_services if fmt == "datapackage" else hsds_json.iter_services
-    try:
-        for line, label, obj in reader_source(path):
-            r = hsds_json.Reader("services.csv" if fmt == "datapackage" else source, line, label)
-            record = hsds_json.to_record(ctx, obj, r)
-            yield record, r.problems
-    except hsds_json.BadJSON as exc:
-        yield None, [Problem(source, exc.line, None, str(exc))]
-    except datapackage.PackageError as exc:
-        yield None, exc.problems
-
-
 def load_file(
-    db: Database, path: Path, *, dry_run: bool = False, skip_invalid: bool = False
+    db: Database,
+    path: Path,
+    *,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    parallel: bool | None = None,
 ) -> LoadReport:
     """Import a file; raise ImportFailed (nothing written) when any record is bad, unless
-    skip_invalid, which leaves bad records out and lists them in the report."""
+    skip_invalid, which leaves bad records out and lists them in the report. `parallel`: check
+    the file in a second process while this one writes (None: when the file is large and a
+    second process can be used, see importers.parallel)."""
     path = Path(path)
     fmt = detect_format(path)
-    report = LoadReport(path.name, fmt, dry_run=dry_run)
-    errors: list[Problem] = []
-    ctx = hsds_json.Context(db)
-    writer = _Writer(db, report)
-    pending: list[dict] = []
+    if parallel is None:
+        parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and reader_process.available(db)
+    writer = _Writer(db, path.name)
+    checked: Checked | None = None
     with _bulk_settings(db) as check_keys, db.atomic():
-        for record, problems in _items(db, path, fmt, ctx):
-            record_errors = [p for p in problems if p.severity == "error"]
-            for warning in (p for p in problems if p.severity != "error"):
-                report.warning_count += 1
-                if len(report.warnings) < MAX_LISTED:
-                    report.warnings.append(warning)
-            if record_errors or record is None:
-                if skip_invalid and record is not None:
-                    report.skipped += record_errors
-                    report.skipped_records += 1
-                else:
-                    errors += record_errors
-                continue
-            report.imported += 1
-            if errors or dry_run:
-                continue  # keep checking; nothing more is written
-            new_taxonomies, new_terms = ctx.pop_new_terms()
-            for taxonomy in new_taxonomies:
-                taxonomies.save_taxonomy(db, taxonomy)
-            for term in new_terms:
-                taxonomies.save_term(db, term)
-            pending.append(record)
-            if len(pending) >= BATCH:
-                writer.write(pending)
-                pending = []
-        if errors:
-            raise ImportFailed(errors)  # db.atomic() rolls everything back
-        if pending:
-            writer.write(pending)
+        for step in _checked(db, path, fmt, parallel, dry_run=dry_run, skip_invalid=skip_invalid):
+            if isinstance(step, Plan):
+                writer.write(step)
+            else:
+                checked = step
+        if checked is None:  # a reader that ended without its last word is a bug, not data
+            raise RuntimeError("the check of the file ended without a result")
+        if checked.errors:
+            raise ImportFailed(checked.errors)  # db.atomic() rolls everything back
+        report = checked.report
         if check_keys and report.imported and not dry_run:
             _check_foreign_keys(db)
+    report.revised, report.parallel = writer.revised, parallel
     return report
+
+
+def _checked(db: Database, path: Path, fmt: str, parallel: bool, **options) -> Iterator:
+    """plan.check's Plans and Checked, from this process or a second one."""
+    if not parallel:
+        return check(db, path, fmt, **options)
+    geo.warm(db)  # the child inherits the place index instead of building its own
+    return reader_process.items(db, lambda child_db: check(child_db, path, fmt, **options))
 
 
 @contextmanager
@@ -195,39 +138,35 @@ def _check_foreign_keys(db: Database) -> None:
 
 
 class _Writer:
-    """Writes valid records a batch at a time: new services inserted, stored ones replaced and,
-    when their content changed, kept as a revision; then the batch's changes indexed."""
+    """Writes planned batches: new services inserted, stored ones replaced and, when their
+    content changed, kept as a revision; then the batch's changes indexed."""
 
-    def __init__(self, db: Database, report: LoadReport):
-        self.db, self.report = db, report
-        # organisations this import has written (16-byte id → hash of what was written: each is
-        # written once, not once for each of its services) and those whose details it changed
-        self.organizations: dict[bytes, int] = {}
-        self.changed_organizations: set[bytes] = set()
+    def __init__(self, db: Database, source: str):
+        self.db, self.source = db, source
+        self.changed_organizations: set[bytes] = set()  # whose details this import changed
+        self.revised = 0
 
-    def write(self, records: list[dict]) -> None:
+    def write(self, plan: Plan) -> None:
+        """Write one batch (inside the import's transaction)."""
         db = self.db
-        ids = [r["id"] for r in records]
-        stored = {r[0] for r in db.execute(_select("id", "service", ids), ids)}
-        before = revisions.snapshots(db, [i for i in ids if i in stored]) if stored else {}
-        seen = self.organizations
-        org_ids = list(
-            dict.fromkeys(o for r in records if id_key(o := r["organization"]["id"]) not in seen)
-        )
-        orgs_before = self._organizations(org_ids)
-        batch = Batch()
-        for record in records:
-            key, digest = id_key(record["organization"]["id"]), _digest(record["organization"])
-            written = self.organizations.get(key) == digest
-            self.organizations[key] = digest
-            fresh = record["id"] not in stored
-            save_service(db, record, index=False, new=fresh, organization=not written, batch=batch)
-        batch.write(db.conn)
-        to_index = dict.fromkeys(i for i in ids if i not in stored)
+        for taxonomy in plan.taxonomies:
+            taxonomies.save_taxonomy(db, taxonomy)
+        for term in plan.terms:
+            taxonomies.save_term(db, term)
+        before = revisions.snapshots(db, plan.stored) if plan.stored else {}
+        orgs_before = self._organizations(plan.organization_ids)
+        plan.batch.write(db.conn)
+        search_index.write_prepared(db, plan.prepared)
+        to_index = dict.fromkeys(plan.to_index)
+        to_index.update(dict.fromkeys(self._services_at(plan.relinked_locations)))
+        changed = list(plan.redefined_organizations)  # given again in the file, differently
+        self.changed_organizations.update(id_key(org_id) for org_id in changed)
         for org_id, row in self._organizations(list(orgs_before)).items():
             if row != orgs_before[org_id]:  # its name is in every one of its services' entries
                 self.changed_organizations.add(id_key(org_id))
-                to_index.update(dict.fromkeys(self._services_of(org_id)))
+                changed.append(org_id)
+        for org_id in dict.fromkeys(changed):
+            to_index.update(dict.fromkeys(self._services_of(org_id)))
         after = revisions.snapshots(db, list(before)) if before else {}
         for service_id, old in before.items():
             now = after[service_id]
@@ -235,8 +174,8 @@ class _Writer:
                 to_index[service_id] = None
             org_changed = id_key(now["organization"]["id"]) in self.changed_organizations
             if org_changed or _content(old) != _content(now):
-                revisions.record_import(db, old, now, source=self.report.source)
-                self.report.revised += 1
+                revisions.record_import(db, old, now, source=self.source)
+                self.revised += 1
         if to_index:
             search_index.index_services(db, list(to_index))
 
@@ -256,12 +195,10 @@ class _Writer:
             )
         ]
 
-
-def _digest(organization: dict) -> int:
-    """What save_service writes of an organisation, as a hash (without the time stamp)."""
-    row = organization_row(organization)
-    del row["last_modified"]
-    return hash(tuple(row.values()))
+    def _services_at(self, location_ids: list[str]) -> list[str]:
+        """Every stored service at these locations."""
+        sql = "select service_id from service_at_location where location_id in ({marks})"
+        return column_for_ids(self.db, sql, list(dict.fromkeys(location_ids)))
 
 
 def _select(columns: str, table: str, ids: list[str]) -> str:

@@ -183,8 +183,14 @@ def _marks(ids: list) -> str:
 
 
 def _row(verb: str, row: dict) -> tuple[tuple[str, tuple[str, ...]], tuple]:
-    """((verb, columns), values): a row kept small until it is written."""
-    return (verb, tuple(row)), tuple(row.values())
+    """((verb, columns), values): a row kept small until it is written (rows of one shape
+    share their (verb, columns) object, which a batch sent to another process pickles once)."""
+    return _shape(verb, tuple(row)), tuple(row.values())
+
+
+@lru_cache(maxsize=512)
+def _shape(verb: str, columns: tuple[str, ...]) -> tuple[str, tuple[str, ...]]:
+    return verb, columns
 
 
 def _write(conn: sqlite3.Connection, table: str, rows: list[tuple]) -> None:
