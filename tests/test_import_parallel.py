@@ -281,3 +281,40 @@ def test_a_writer_that_stops_early_stops_its_reader(two_copies):
     import multiprocessing
 
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("directory")]
+
+
+@pytest.mark.parametrize("reader", [False, True])
+def test_importing_the_same_file_again_indexes_nothing_again(two_copies, tmp_path, reader):
+    db = two_copies[0]
+    services = rich_file()  # without what contradicts itself: a second organisation 0 and
+    services[10]["organization"] = services[0]["organization"]  # a second "shared" location
+    services[11]["service_at_locations"] = services[4]["service_at_locations"]
+    path = write_json(tmp_path / "same.json", services)
+    load_file(db, path, parallel=reader)
+    version = db.execute("select n from search_version").fetchone()[0]
+    report = load_file(db, path, parallel=reader)
+    assert report.revised == 0
+    assert db.execute("select n from search_version").fetchone()[0] == version
+
+
+@pytest.mark.parametrize("reader", [False, True])
+def test_a_stored_location_changed_by_a_new_service_moves_the_services_already_there(
+    two_copies, tmp_path, reader
+):
+    db = two_copies[0]
+    load_file(db, write_json(tmp_path / "a.json", rich_file()), parallel=reader)
+    there = rich_file()[11]["id"]  # stored at "shared", and not in the next file
+    newcomer = fictional(
+        40, service_at_locations=[_location("shared", latitude=11.3, longitude=125.0)]
+    )
+    load_file(db, write_json(tmp_path / "b.json", [newcomer]), parallel=reader)
+    point = db.execute(
+        "select p.lat from search_point p join search_doc d on d.rowid = p.id "
+        "where d.service_id = ?",
+        [there],
+    ).fetchone()
+    assert point[0] == 11.3
+    imported = index_by_service(db)
+    with db.conn:
+        search_index.rebuild(db)
+    assert imported == index_by_service(db)

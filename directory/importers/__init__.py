@@ -17,13 +17,13 @@ def id_key(text: str) -> bytes:
 IN_LIST = 500  # ids per `in (...)` (SQLite allows 32,766 `?` marks)
 
 
-def column_for_ids(db, sql: str, ids: list[str]) -> list:
-    """The first column of `sql` (its `{marks}` standing for the `?`s of an `in (...)`) for
-    these ids, asked a few hundred at a time."""
+def rows_for_ids(db, sql: str, ids: list[str]) -> list[tuple]:
+    """The rows of `sql` (its `{marks}` standing for the `?`s of an `in (...)`) for these ids,
+    asked a few hundred at a time."""
     found: list = []
     for start in range(0, len(ids), IN_LIST):
         chunk = ids[start : start + IN_LIST]
-        found += [r[0] for r in db.execute(sql.format(marks=", ".join("?" * len(chunk))), chunk)]
+        found += db.execute(sql.format(marks=", ".join("?" * len(chunk))), chunk).fetchall()
     return found
 
 

@@ -27,9 +27,9 @@ from directory.importers import (
     ImportFailed,
     LoadReport,
     Problem,
-    column_for_ids,
     datapackage,
     id_key,
+    rows_for_ids,
 )
 from directory.importers import parallel as reader_process
 from directory.importers.plan import Checked, Plan, check
@@ -155,10 +155,13 @@ class _Writer:
             taxonomies.save_term(db, term)
         before = revisions.snapshots(db, plan.stored) if plan.stored else {}
         orgs_before = self._organizations(plan.organization_ids)
+        locations_before = self._locations(plan.stored_locations)
         plan.batch.write(db.conn)
         search_index.write_prepared(db, plan.prepared)
         to_index = dict.fromkeys(plan.to_index)
-        to_index.update(dict.fromkeys(self._services_at(plan.relinked_locations)))
+        moved = [i for i, row in self._locations(list(locations_before)).items()
+                 if row != locations_before[i]]  # fmt: skip
+        to_index.update(dict.fromkeys(self._services_at(plan.relinked_locations + moved)))
         changed = list(plan.redefined_organizations)  # given again in the file, differently
         self.changed_organizations.update(id_key(org_id) for org_id in changed)
         for org_id, row in self._organizations(list(orgs_before)).items():
@@ -186,6 +189,12 @@ class _Writer:
         sql = _select("id, name, description, website, email", "organization", ids)
         return {r[0]: tuple(r) for r in self.db.execute(sql, ids)}
 
+    def _locations(self, ids: list[str]) -> dict[str, tuple]:
+        """What the index reads of these stored locations."""
+        sql = "select id, area_code, confidential, latitude, longitude from location"
+        rows = rows_for_ids(self.db, sql + " where id in ({marks})", list(dict.fromkeys(ids)))
+        return {r[0]: tuple(r) for r in rows}
+
     def _services_of(self, organization_id: str) -> list[str]:
         """Every stored service of an organisation."""
         return [
@@ -198,7 +207,7 @@ class _Writer:
     def _services_at(self, location_ids: list[str]) -> list[str]:
         """Every stored service at these locations."""
         sql = "select service_id from service_at_location where location_id in ({marks})"
-        return column_for_ids(self.db, sql, list(dict.fromkeys(location_ids)))
+        return [r[0] for r in rows_for_ids(self.db, sql, list(dict.fromkeys(location_ids)))]
 
 
 def _select(columns: str, table: str, ids: list[str]) -> str:

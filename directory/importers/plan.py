@@ -20,11 +20,11 @@ from directory import search_index
 from directory.importers import (
     LoadReport,
     Problem,
-    column_for_ids,
     datapackage,
     flat_csv,
     hsds_json,
     id_key,
+    rows_for_ids,
 )
 from directory.models.services import Batch, organization_row, save_service
 
@@ -45,7 +45,8 @@ class Plan:
     batch: Batch
     prepared: list[tuple]  # new services' index rows (search_index.write_prepared)
     to_index: list[str]  # new services indexed from the tables instead
-    relinked_locations: list[str]  # given before: every service at one is indexed again
+    relinked_locations: list[str]  # given before in the file: every service at one re-indexed
+    stored_locations: list[str]  # stored before the import: its services re-indexed if it changes
 
 
 @dataclass
@@ -152,7 +153,7 @@ class _Planner:
         location_ids = [loc["id"] for r in records for loc in r.get("locations") or ()]
         stored_locations = _existing(self.db, "location", location_ids)
         plan = Plan(self.taxonomies, self.terms, ids, [i for i in ids if i in stored],
-                    [], [], Batch(), [], [], [])  # fmt: skip
+                    [], [], Batch(), [], [], [], [])  # fmt: skip
         self.taxonomies, self.terms = [], []
         for record in records:
             organization = record["organization"]
@@ -171,10 +172,13 @@ class _Planner:
                 self.db, record, index=False, new=new, organization=write_organization,
                 batch=plan.batch,
             )  # fmt: skip
-            relinked = False
+            relinked = False  # at a location this service does not alone define
             for location in record.get("locations") or ():
                 key = id_key(location["id"])
-                if key in self.locations or location["id"] in stored_locations:
+                if location["id"] in stored_locations:
+                    plan.stored_locations.append(location["id"])
+                    relinked = True
+                elif key in self.locations:
                     plan.relinked_locations.append(location["id"])
                     relinked = True
                 self.locations.add(key)
@@ -189,7 +193,7 @@ class _Planner:
 
 def _existing(db: Database, table: str, ids: list[str]) -> set[str]:
     """Which of these ids the table holds."""
-    return set(column_for_ids(db, f"select id from {table} where id in ({{marks}})", ids))
+    return {r[0] for r in rows_for_ids(db, f"select id from {table} where id in ({{marks}})", ids)}
 
 
 def _digest(organization: dict) -> int:
