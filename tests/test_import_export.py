@@ -498,3 +498,38 @@ def test_a_reimport_that_breaks_a_reference_changes_nothing(wdb, tmp_path):
         load_file(wdb, write_json(tmp_path / "b.json", [fictional(0, phones=[])]))
     assert fingerprint(wdb) == before
     assert wdb.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+
+
+def test_a_broken_item_is_reported_without_reading_the_rest_of_the_file(tmp_path, monkeypatch):
+    items = [json.dumps(fictional(i)) for i in range(30)]
+    items[2] = items[2].replace('"name": "', '"name": "\x01', 1)  # a raw control character
+    path = tmp_path / "broken.json"
+    path.write_text("[\n" + ",\n".join(items) + "\n]\n")
+    monkeypatch.setattr(hsds_json, "CHUNK", 97)
+    read: list[int] = []
+
+    class Counted:
+        def __init__(self, *args, **kwargs):
+            self.file = open(*args, **kwargs)  # noqa: SIM115 - closed by __exit__
+
+        def read(self, n=-1):
+            text = self.file.read(n)
+            read.append(len(text))
+            return text
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.file.close()
+
+    monkeypatch.setattr(hsds_json, "open", Counted, raising=False)
+    with pytest.raises(hsds_json.BadJSON) as exc:
+        list(hsds_json.iter_services(path))
+    assert exc.value.line == 4  # the item's first line
+    assert "Invalid control character (line 4, column" in str(exc.value)
+    assert sum(read) < path.stat().st_size / 3  # it stopped near the error, not at the end
+    cut = tmp_path / "cut.json"  # an item cut short by the end of the file is still found
+    cut.write_text("[\n" + items[0] + ",\n" + items[1][:40])
+    with pytest.raises(hsds_json.BadJSON, match=r"line 3\b"):
+        list(hsds_json.iter_services(cut))

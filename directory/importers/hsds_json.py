@@ -625,7 +625,17 @@ def _loads(text: str, line: int | None):
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        raise BadJSON(f"not valid JSON: {exc.msg}", line or exc.lineno) from None
+        where = f"line {line or exc.lineno}, column {exc.colno}"
+        raise BadJSON(
+            f"not valid JSON: {exc.msg.removesuffix(' at')} ({where})", line or exc.lineno
+        ) from None
+
+
+def _maybe_cut_off(exc: json.JSONDecodeError, read: int) -> bool:
+    """Whether a decoding error may only mean the item goes on past the `read` characters: an
+    open string, or a failure within the last few characters (a literal such as "fals" cut
+    short). Any other error is in the file, and reading on would only hold more of it."""
+    return exc.msg.startswith("Unterminated string") or exc.pos >= read - 16
 
 
 def _iter_array(f, buffer: str) -> Iterator[tuple[int | None, str, object]]:
@@ -658,10 +668,15 @@ def _iter_array(f, buffer: str) -> Iterator[tuple[int | None, str, object]]:
         try:
             item, end = decoder.raw_decode(buffer, pos)
         except json.JSONDecodeError as exc:
-            if eof:
-                raise BadJSON(f"not valid JSON: {exc.msg}", line) from None
-            refill(pos)
-            continue
+            if not eof and _maybe_cut_off(exc, len(buffer)):
+                refill(pos)  # the item goes on past what was read
+                continue
+            where = line + buffer.count("\n", pos, exc.pos)
+            column = exc.pos - buffer.rfind("\n", 0, exc.pos)
+            message = (
+                f"not valid JSON: {exc.msg.removesuffix(' at')} (line {where}, column {column})"
+            )
+            raise BadJSON(message, line) from None
         yield line, f"item {index} (line {line}): ", item
         index += 1
         pos = end
