@@ -4,6 +4,8 @@ database ends up exactly as when one process reads the tables back, errors come 
 and a reader that dies or is left behind does not hang the import."""
 
 import copy
+import itertools
+import multiprocessing
 import os
 import shutil
 import uuid
@@ -273,14 +275,25 @@ def test_what_goes_wrong_in_the_second_process_is_raised_in_the_first(two_copies
     assert list(parallel.items(db, lambda child_db: iter(range(50)))) == list(range(50))
 
 
-def test_a_writer_that_stops_early_stops_its_reader(two_copies):
-    db = two_copies[0]
-    reader = parallel.items(db, lambda child_db: iter(range(10**9)))
-    assert next(reader) == 0
-    reader.close()  # as when writing fails: the child is stopped, not left running
-    import multiprocessing
+def _endless_with_a_folder(folder):
+    def produce(child_db):
+        folder.mkdir()  # as a data package's reader makes its temporary folder
+        try:
+            yield from itertools.count()
+        finally:
+            folder.rmdir()
 
+    return produce
+
+
+def test_a_writer_that_stops_early_stops_its_reader_which_cleans_up(two_copies, tmp_path):
+    db = two_copies[0]
+    folder = tmp_path / "reader's own"
+    reader = parallel.items(db, _endless_with_a_folder(folder))
+    assert next(reader) == 0 and folder.exists()
+    reader.close()  # as when writing fails: the child is stopped, not left running
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("directory")]
+    assert not folder.exists()
 
 
 @pytest.mark.parametrize("reader", [False, True])

@@ -28,6 +28,7 @@ from directory.db import connect
 
 DEPTH = 4  # items the child may run ahead of the writer (each a batch of services)
 POLL_S = 1.0  # how often each side checks that the other is still there
+STOP_WAIT_S = 5.0  # for a child told to stop to clean up, before it is killed
 PR_SET_PDEATHSIG = 1  # prctl(2): a signal for this process when its parent dies
 
 
@@ -83,7 +84,10 @@ def items(db: Database, produce: Callable[[Database], Iterator[Any]]) -> Iterato
                 return
     finally:
         if child.is_alive():
-            child.terminate()
+            child.terminate()  # it stops what it reads, cleanly (see _Stopped)
+            child.join(STOP_WAIT_S)
+            if child.is_alive():
+                child.kill()
         child.join()
         channel.close()
         channel.join_thread()
@@ -104,22 +108,41 @@ def _receive(channel, child) -> tuple[str, Any]:
                     ) from None
 
 
+class _Stopped(BaseException):
+    """The writer stopped early (SIGTERM): nothing more is wanted."""
+
+
+def _stop(_signum, _frame) -> None:
+    raise _Stopped
+
+
 def _produce_in_child(channel, path: str, produce, parent: int) -> None:
     _die_with(parent)
+    signal.signal(signal.SIGTERM, _stop)
     db = connect(path)
     release = _free_memory_releaser()
+    produced = produce(db)
+    stopped = False
     try:
-        for item in produce(db):
+        for item in produced:
             _send(channel, ("item", item), parent)
             del item
             release()
         _send(channel, ("done", None), parent)
+    except _Stopped:
+        stopped = True
     except BaseException as exc:  # noqa: BLE001 - every failure goes back to the writer
         _send(channel, ("error", _sendable(exc)), parent)
     finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        if close := getattr(produced, "close", None):
+            close()  # what it opened (a package's temporary folder) is cleaned up
         db.conn.close()
         channel.close()
-        channel.join_thread()  # everything sent has reached the pipe before the child exits
+        if stopped:  # nobody reads what is still in the pipe: do not wait for it
+            channel.cancel_join_thread()
+        else:
+            channel.join_thread()  # everything sent reaches the pipe before the child exits
 
 
 def _die_with(parent: int) -> None:
