@@ -40,13 +40,13 @@ class Plan:
     terms: list[dict]
     ids: list[str]
     stored: list[str]  # those already stored: each compared before and after (a revision)
-    organization_ids: list[str]  # organisations given for the first time in this import
-    redefined_organizations: list[str]  # given again, differently: their services re-indexed
-    batch: Batch
-    prepared: list[tuple]  # new services' index rows (search_index.write_prepared)
-    to_index: list[str]  # new services indexed from the tables instead
-    relinked_locations: list[str]  # given before in the file: every service at one re-indexed
-    stored_locations: list[str]  # stored before the import: its services re-indexed if it changes
+    batch: Batch = field(default_factory=Batch)
+    organization_ids: list[str] = field(default_factory=list)  # given first in this import
+    redefined_organizations: list[str] = field(default_factory=list)  # given again, differently
+    prepared: list[tuple] = field(default_factory=list)  # new services' index rows
+    to_index: list[str] = field(default_factory=list)  # new services indexed from the tables
+    relinked_locations: list[str] = field(default_factory=list)  # given before in the file
+    stored_locations: list[str] = field(default_factory=list)  # stored before the import
 
 
 @dataclass
@@ -152,36 +152,16 @@ class _Planner:
         stored = _existing(self.db, "service", ids)
         location_ids = [loc["id"] for r in records for loc in r.get("locations") or ()]
         stored_locations = _existing(self.db, "location", location_ids)
-        plan = Plan(self.taxonomies, self.terms, ids, [i for i in ids if i in stored],
-                    [], [], Batch(), [], [], [], [])  # fmt: skip
+        plan = Plan(self.taxonomies, self.terms, ids, [i for i in ids if i in stored])
         self.taxonomies, self.terms = [], []
         for record in records:
             organization = record["organization"]
-            write_organization = False  # a reference ({"id": …}) to one stored or given before
-            if "name" in organization:
-                key, digest = id_key(organization["id"]), _digest(organization)
-                given = self.organizations.get(key)
-                write_organization = given != digest
-                if given is None:
-                    plan.organization_ids.append(organization["id"])
-                elif write_organization:
-                    plan.redefined_organizations.append(organization["id"])
-                self.organizations[key] = digest
             new = record["id"] not in stored
             save_service(
-                self.db, record, index=False, new=new, organization=write_organization,
-                batch=plan.batch,
+                self.db, record, index=False, new=new,
+                organization=self._organization(plan, organization), batch=plan.batch,
             )  # fmt: skip
-            relinked = False  # at a location this service does not alone define
-            for location in record.get("locations") or ():
-                key = id_key(location["id"])
-                if location["id"] in stored_locations:
-                    plan.stored_locations.append(location["id"])
-                    relinked = True
-                elif key in self.locations:
-                    plan.relinked_locations.append(location["id"])
-                    relinked = True
-                self.locations.add(key)
+            relinked = self._locations(plan, record, stored_locations)
             if not new:
                 continue  # the writer compares it with what is stored
             if relinked or "name" not in organization:
@@ -189,6 +169,35 @@ class _Planner:
             elif prepared := self.preparer.prepare(record, organization["name"]):
                 plan.prepared.append(prepared)
         return plan
+
+    def _organization(self, plan: Plan, organization: dict) -> bool:
+        """Whether to write the record's organisation (not for a reference, {"id": …}, nor
+        when written as it is now); noted in the plan when given first or given anew."""
+        if "name" not in organization:
+            return False
+        key, digest = id_key(organization["id"]), _digest(organization)
+        given = self.organizations.get(key)
+        self.organizations[key] = digest
+        if given is None:
+            plan.organization_ids.append(organization["id"])
+        elif given != digest:
+            plan.redefined_organizations.append(organization["id"])
+        return given != digest
+
+    def _locations(self, plan: Plan, record: dict, stored: set[str]) -> bool:
+        """Note the record's locations that are stored or given before in the file; whether
+        it has any (its index rows then depend on what the tables end up holding)."""
+        relinked = False
+        for location in record.get("locations") or ():
+            key = id_key(location["id"])
+            if location["id"] in stored:
+                plan.stored_locations.append(location["id"])
+                relinked = True
+            elif key in self.locations:
+                plan.relinked_locations.append(location["id"])
+                relinked = True
+            self.locations.add(key)
+        return relinked
 
 
 def _existing(db: Database, table: str, ids: list[str]) -> set[str]:
