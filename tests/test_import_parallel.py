@@ -8,6 +8,7 @@ import itertools
 import multiprocessing
 import os
 import shutil
+import sqlite3
 import uuid
 
 import pytest
@@ -331,3 +332,22 @@ def test_a_stored_location_changed_by_a_new_service_moves_the_services_already_t
     with db.conn:
         search_index.rebuild(db)
     assert imported == index_by_service(db)
+
+
+def test_a_write_that_fails_stops_the_reader_and_writes_nothing(two_copies, tmp_path, monkeypatch):
+    from directory.importers import load
+
+    db = two_copies[0]
+    before = fingerprint(db)
+    monkeypatch.setattr(plan, "BATCH", 2)
+    real = load._Writer.write
+
+    def failing(writer, batch_plan):
+        real(writer, batch_plan)
+        raise sqlite3.IntegrityError("FICTIONAL failure while writing")
+
+    monkeypatch.setattr(load._Writer, "write", failing)
+    with pytest.raises(sqlite3.IntegrityError, match="FICTIONAL"):
+        load_file(db, write_json(tmp_path / "s.json", rich_file()), parallel=True)
+    assert not [p for p in multiprocessing.active_children() if p.name.startswith("directory")]
+    assert fingerprint(db) == before

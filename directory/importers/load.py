@@ -17,7 +17,7 @@ is not re-indexed.
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from pathlib import Path
 
 from sqlite_utils import Database
@@ -83,8 +83,10 @@ def load_file(
         parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and reader_process.available(db)
     writer = _Writer(db, path.name)
     checked: Checked | None = None
-    with _bulk_settings(db) as check_keys, db.atomic():
-        for step in _checked(db, path, fmt, parallel, dry_run=dry_run, skip_invalid=skip_invalid):
+    steps = _checked(db, path, fmt, parallel, dry_run=dry_run, skip_invalid=skip_invalid)
+    # closing: a write that fails stops the reading (and its process) there and then
+    with _bulk_settings(db) as check_keys, db.atomic(), closing(steps):
+        for step in steps:
             if isinstance(step, Plan):
                 writer.write(step)
             else:
