@@ -119,6 +119,8 @@ def _stop(_signum, _frame) -> None:
 def _produce_in_child(channel, path: str, produce, parent: int) -> None:
     _die_with(parent)
     signal.signal(signal.SIGTERM, _stop)
+    # Ctrl-C reaches the whole process group: the writer handles it, and stops this process
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     db = connect(path)
     release = _free_memory_releaser()
     produced = produce(db)
