@@ -8,8 +8,12 @@ import itertools
 import multiprocessing
 import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -351,3 +355,41 @@ def test_a_write_that_fails_stops_the_reader_and_writes_nothing(two_copies, tmp_
         load_file(db, write_json(tmp_path / "s.json", rich_file()), parallel=True)
     assert not [p for p in multiprocessing.active_children() if p.name.startswith("directory")]
     assert fingerprint(db) == before
+
+
+INTERRUPTED = """
+import os, signal, sys
+from directory.db import connect
+from directory.importers import load
+real = load._Writer.write
+def interrupted(writer, batch_plan):
+    real(writer, batch_plan)
+    os.killpg(0, signal.SIGINT)  # Ctrl-C in a terminal: the whole process group
+load._Writer.write = interrupted
+try:
+    load.load_file(connect(sys.argv[1]), sys.argv[2], parallel=True)
+except KeyboardInterrupt:
+    sys.exit(130)
+"""
+
+
+def test_ctrl_c_stops_both_processes_and_writes_nothing(writable_app, tmp_path):
+    path = writable_app.config["DATABASE"]
+    db = connect(path)
+    before = fingerprint(db)
+    db.conn.close()
+    data = write_json(tmp_path / "big.json", [fictional(i) for i in range(1500)])
+    run = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, path, str(data)],
+        cwd=Path(__file__).parent.parent,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a terminal gives a command
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    _, stderr = run.communicate(timeout=120)
+    assert run.returncode == 130, stderr
+    with pytest.raises(ProcessLookupError):  # no reader left behind in its group
+        os.killpg(run.pid, 0)
+    db = connect(path)
+    assert fingerprint(db) == before
+    db.conn.close()
