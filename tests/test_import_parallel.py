@@ -238,8 +238,15 @@ def test_a_large_file_is_read_by_a_second_process_when_one_can_be_used(
     db = two_copies[0]
     path = write_json(tmp_path / "s.json", [fictional(0)])
     assert load_file(db, path).parallel is False  # small: forking would cost more
-    monkeypatch.setattr("directory.importers.load.PARALLEL_MIN_BYTES", 0)
+    from directory.importers import load
+
+    monkeypatch.setattr(load, "PARALLEL_MIN_BYTES", 0)
     assert load_file(db, path).parallel is parallel.available(db)
+    package = tmp_path / "package"  # a data package folder: the size of its files
+    package.mkdir()
+    (package / "services.csv").write_text("x" * 100)
+    (package / "phones.csv").write_text("x" * 50)
+    assert load._size(package) == 150
     memory = connect(":memory:")
     assert not parallel.available(memory)
     with pytest.raises(ValueError, match="database file"):

@@ -80,7 +80,7 @@ def load_file(
     path = Path(path)
     fmt = detect_format(path)
     if parallel is None:
-        parallel = path.stat().st_size >= PARALLEL_MIN_BYTES and reader_process.available(db)
+        parallel = _size(path) >= PARALLEL_MIN_BYTES and reader_process.available(db)
     writer = _Writer(db, path.name)
     checked: Checked | None = None
     steps = _checked(db, path, fmt, parallel, dry_run=dry_run, skip_invalid=skip_invalid)
@@ -100,6 +100,13 @@ def load_file(
             _check_foreign_keys(db)
     report.revised, report.parallel = writer.revised, parallel
     return report
+
+
+def _size(path: Path) -> int:
+    """A file's size, or a data package folder's: its files' sizes added up."""
+    if path.is_dir():
+        return sum(f.stat().st_size for f in path.iterdir() if f.is_file())
+    return path.stat().st_size
 
 
 def _checked(db: Database, path: Path, fmt: str, parallel: bool, **options) -> Iterator:
