@@ -22,6 +22,7 @@ from directory.db import connect
 from directory.importers import ImportFailed, parallel, plan
 from directory.importers.load import load_file
 from tests.test_import_export import NS, SERVICE_TABLES, fictional, fingerprint, write_json
+from tests.test_search_ranked import _facet_rows
 
 INDEX_TABLES = ("search_doc", "search_fts", "search_area", "search_term", "search_language",
                 "search_hours", "search_point", "search_facet", "search_browse")  # fmt: skip
@@ -86,6 +87,7 @@ def _all(db, sql: str, params=()) -> list[tuple]:
 def index_by_service(db) -> dict:
     """Every index row of each service, without rowids (a rebuild numbers them anew)."""
     out: dict = {}
+    facets = _facet_rows(db)  # each document's facet sets, decoded
     for doc in db.execute("select * from search_doc"):
         row = dict(doc)
         rowid = row.pop("rowid")
@@ -98,14 +100,7 @@ def index_by_service(db) -> dict:
             out[sid][table] = sorted(tuple(v for k, v in dict(r).items() if k != key) for r in rows)
         fts = "select name, organization, description, terms, areas, tags from search_fts"
         out[sid]["fts"] = _all(db, f"{fts} where rowid = ?", [rowid])
-        out[sid]["facets"] = _all(
-            db,
-            "select r.codes, t.codes, l.codes, f.national from search_facet f "
-            "join search_facet_set r on r.id = f.regions "
-            "join search_facet_set t on t.id = f.types "
-            "join search_facet_set l on l.id = f.languages where f.rowid = ?",
-            [rowid],
-        )
+        out[sid]["facets"] = facets.get(rowid)
         out[sid]["browse"] = _all(
             db,
             "select scope_rank, twenty_four_seven, name_key, phone_count from search_browse "

@@ -3,6 +3,8 @@
 import uuid
 from dataclasses import dataclass, field
 
+from directory.models.services import IN_LIST
+
 
 def id_key(text: str) -> bytes:
     """A UUID as its 16 bytes (what uuid.UUID(text).bytes gives, faster), to keep sets of the
@@ -12,9 +14,6 @@ def id_key(text: str) -> bytes:
     except ValueError:
         key = b""
     return key if len(key) == 16 else uuid.UUID(text).bytes
-
-
-IN_LIST = 500  # ids per `in (...)` (SQLite allows 32,766 `?` marks)
 
 
 def rows_for_ids(db, sql: str, ids: list[str]) -> list[tuple]:

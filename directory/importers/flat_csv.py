@@ -115,8 +115,16 @@ def _service_areas(db, row, place: dict[str, geo.Area], problems, source, line) 
     return areas
 
 
-def row_to_record(db: Database, row: dict, source: str, line: int) -> tuple[dict, list[Problem]]:
-    """Convert one CSV row to a nested HSDS service record, with the problems found."""
+def known_term_codes(db: Database) -> set[str]:
+    """The taxonomy codes a row may name (a flat CSV cannot define new ones): read once a file."""
+    return {r["code"] for r in db.query("select code from taxonomy_term")}
+
+
+def row_to_record(
+    db: Database, row: dict, source: str, line: int, known_terms: set[str] | None = None
+) -> tuple[dict, list[Problem]]:
+    """Convert one CSV row to a nested HSDS service record, with the problems found
+    (`known_terms`: known_term_codes, when the caller reads many rows)."""
     problems: list[Problem] = []
     for field in REQUIRED:
         if not row.get(field):
@@ -145,7 +153,8 @@ def row_to_record(db: Database, row: dict, source: str, line: int) -> tuple[dict
         problems.append(Problem(source, line, "maximum_age", "is below minimum_age"))
 
     terms = [t.strip() for t in row.get("taxonomy_terms", "").split(";") if t.strip()]
-    known_terms = {r["code"] for r in db.query("select code from taxonomy_term")}
+    if known_terms is None:
+        known_terms = known_term_codes(db)
     for term in terms:
         if term not in known_terms:
             problems.append(Problem(source, line, "taxonomy_terms", f"unknown term {term!r}"))
@@ -258,8 +267,9 @@ def read_records(db: Database, path: Path) -> tuple[list[dict], list[Problem]]:
     records, problems = [], []
     source = Path(path).name
     seen: dict[str, int] = {}
+    known_terms = known_term_codes(db)
     for line, row in read_rows(Path(path)):
-        record, row_problems = row_to_record(db, row, source, line)
+        record, row_problems = row_to_record(db, row, source, line, known_terms)
         if record["id"] in seen:
             row_problems.append(
                 Problem(source, line, "id", f"duplicate of line {seen[record['id']]}")

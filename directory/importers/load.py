@@ -195,8 +195,8 @@ class _Writer:
         """The stored details of these organisations (those that exist)."""
         if not ids:
             return {}
-        sql = _select("id, name, description, website, email", "organization", ids)
-        return {r[0]: tuple(r) for r in self.db.execute(sql, ids)}
+        sql = "select id, name, description, website, email from organization where id in ({marks})"
+        return {r[0]: tuple(r) for r in rows_for_ids(self.db, sql, ids)}
 
     def _locations(self, ids: list[str]) -> dict[str, tuple]:
         """What the index reads of these stored locations."""
@@ -217,10 +217,6 @@ class _Writer:
         """Every stored service at these locations."""
         sql = "select service_id from service_at_location where location_id in ({marks})"
         return [r[0] for r in rows_for_ids(self.db, sql, list(dict.fromkeys(location_ids)))]
-
-
-def _select(columns: str, table: str, ids: list[str]) -> str:
-    return f"select {columns} from {table} where id in ({', '.join('?' * len(ids))})"
 
 
 def _content(record: dict) -> dict:

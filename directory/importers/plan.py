@@ -63,8 +63,9 @@ def items(db: Database, path: Path, fmt: str) -> Iterator[tuple]:
     source = path.name
     if fmt == "flat-csv":
         seen: dict[bytes, int] = {}
+        known_terms = flat_csv.known_term_codes(db)
         for line, row in flat_csv.read_rows(path):
-            record, problems = flat_csv.row_to_record(db, row, source, line)
+            record, problems = flat_csv.row_to_record(db, row, source, line, known_terms)
             key = record["id"].encode()
             if key in seen:
                 problems.append(Problem(source, line, "id", f"duplicate of line {seen[key]}"))
